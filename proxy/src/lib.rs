@@ -1,1 +1,20 @@
-//! proxy
+//! Warden: a safety gateway in front of Llama 3 inference servers (Ollama's API and
+//! OpenAI-compatible servers). This crate is the process: CLI, configuration, the HTTP server
+//! and router, the upstream client, the request pipeline, metrics and admin endpoints.
+//!
+//! The one non-obvious choice: the pipeline ([`gateway::Gateway::handle`]) is a plain async
+//! function over `http` types, independent of sockets, so every phase can be tested directly
+//! and the server module stays a thin accept loop.
+
+pub mod admin;
+pub mod body;
+pub mod config;
+pub mod error;
+pub mod gateway;
+pub mod metrics;
+pub mod route;
+pub mod server;
+pub mod upstream;
+
+pub use config::{Config, ServeArgs};
+pub use server::RunningServer;

@@ -1,0 +1,52 @@
+//! The admin listener: `GET /metrics` (Prometheus text format), `GET /healthz` (the process
+//! answers), `GET /readyz` (ready to serve traffic).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+
+use crate::body::BoxBody;
+use crate::error::{json_response, openai_error_body};
+use crate::gateway::Gateway;
+
+/// Answer one admin request.
+pub async fn handle<B>(gateway: Arc<Gateway>, request: Request<B>) -> Response<BoxBody> {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/metrics") => {
+            let text = gateway.metrics().render();
+            let mut response = Response::new(
+                Full::new(Bytes::from(text))
+                    .map_err(|never| match never {})
+                    .boxed(),
+            );
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
+        (&Method::GET, "/healthz") => {
+            json_response(StatusCode::OK, serde_json::json!({"status": "ok"}))
+        }
+        (&Method::GET, "/readyz") => {
+            if gateway.is_ready() {
+                json_response(StatusCode::OK, serde_json::json!({"status": "ready"}))
+            } else {
+                json_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    serde_json::json!({"status": "starting"}),
+                )
+            }
+        }
+        (_, path) => json_response(
+            StatusCode::NOT_FOUND,
+            openai_error_body(
+                &format!("no admin endpoint at {path}; try /metrics, /healthz or /readyz"),
+                "invalid_request_error",
+                "not_found",
+            ),
+        ),
+    }
+}

@@ -1,0 +1,484 @@
+//! Process configuration: a TOML file, each field overridable by a flag and a `WARDEN_*`
+//! variable (flag > variable > file > default). Loaded once at start; a bad value stops the
+//! process with the file, key and fix. Policies, not this file, are what reloads live.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use http::Uri;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// `warden serve` flags. Each also reads a `WARDEN_*` variable and the config file.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// TOML configuration file; any key may also be given as a flag or WARDEN_* variable.
+    #[arg(long, env = "WARDEN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address the gateway listens on (HTTP/1.1 and h2c). [default: 127.0.0.1:8080]
+    #[arg(long, env = "WARDEN_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Upstream inference server (http:// or https://, optional base path).
+    /// [default: http://127.0.0.1:11434, Ollama's address]
+    #[arg(long, env = "WARDEN_UPSTREAM", value_name = "URL")]
+    pub upstream: Option<String>,
+    /// Address of the admin listener (/metrics, /healthz, /readyz). [default: 127.0.0.1:9464]
+    #[arg(long, env = "WARDEN_ADMIN_LISTEN", value_name = "ADDR")]
+    pub admin_listen: Option<String>,
+    /// Seconds to wait for the upstream's response headers before answering 504. [default: 300]
+    #[arg(long, env = "WARDEN_UPSTREAM_TIMEOUT", value_name = "SECS")]
+    pub upstream_timeout: Option<u64>,
+    /// Seconds a streamed response may stay silent between two frames before it is cut.
+    /// [default: 300]
+    #[arg(long, env = "WARDEN_STREAM_IDLE_TIMEOUT", value_name = "SECS")]
+    pub stream_idle_timeout: Option<u64>,
+    /// Largest request body accepted, in bytes or with a unit (10MiB, 512KiB). [default: 10MiB]
+    #[arg(long, env = "WARDEN_MAX_BODY", value_name = "SIZE")]
+    pub max_body: Option<String>,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT. [default: 30]
+    #[arg(long, env = "WARDEN_SHUTDOWN_GRACE", value_name = "SECS")]
+    pub shutdown_grace: Option<u64>,
+    /// Log format: text or json. [default: text]
+    #[arg(long, env = "WARDEN_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The configuration file's keys, exactly.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    listen: Option<Spanned<String>>,
+    upstream: Option<Spanned<String>>,
+    admin_listen: Option<Spanned<String>>,
+    upstream_timeout: Option<Spanned<u64>>,
+    stream_idle_timeout: Option<Spanned<u64>>,
+    max_body: Option<Spanned<RawSize>>,
+    shutdown_grace: Option<Spanned<u64>>,
+    log_format: Option<Spanned<String>>,
+}
+
+const KEYS: &[&str] = &[
+    "listen",
+    "upstream",
+    "admin_listen",
+    "upstream_timeout",
+    "stream_idle_timeout",
+    "max_body",
+    "shutdown_grace",
+    "log_format",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum RawSize {
+    Bytes(u64),
+    Text(String),
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub upstream: Uri,
+    pub admin_listen: SocketAddr,
+    pub upstream_timeout: Duration,
+    pub stream_idle_timeout: Duration,
+    pub max_body: u64,
+    pub shutdown_grace: Duration,
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            upstream: Uri::from_static("http://127.0.0.1:11434"),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+            upstream_timeout: Duration::from_secs(300),
+            stream_idle_timeout: Duration::from_secs(300),
+            max_body: 10 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// A configuration problem, worded for the person who has to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "{path}: cannot read the configuration file: {source}. Fix: check the path given to --config / WARDEN_CONFIG"
+    )]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{location}: {message}")]
+    Invalid { location: String, message: String },
+}
+
+/// Where a value came from, for error messages.
+enum Source<'a> {
+    File {
+        path: &'a Path,
+        text: &'a str,
+        span: std::ops::Range<usize>,
+    },
+    Flag(&'static str),
+}
+
+impl Source<'_> {
+    fn location(&self, key: &str) -> String {
+        match self {
+            Source::File { path, text, span } => {
+                let (line, col) = line_col(text, span.start);
+                format!("{}:{line}:{col}: key `{key}`", path.display())
+            }
+            Source::Flag(flag) => {
+                format!(
+                    "--{flag} / WARDEN_{}",
+                    flag.replace('-', "_").to_uppercase()
+                )
+            }
+        }
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl Config {
+    /// Resolve flags and variables over the file over the defaults.
+    pub fn resolve(args: &ServeArgs) -> Result<Config, ConfigError> {
+        let (path, text) = match &args.config {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
+                        path: path.clone(),
+                        source,
+                    })?;
+                (Some(path.as_path()), text)
+            }
+            None => (None, String::new()),
+        };
+        let raw: RawConfig = match path {
+            Some(path) => parse_file(path, &text)?,
+            None => RawConfig::default(),
+        };
+        let file_source = |span: std::ops::Range<usize>| -> Source<'_> {
+            Source::File {
+                path: path.unwrap_or(Path::new("")),
+                text: &text,
+                span,
+            }
+        };
+
+        let mut config = Config::default();
+
+        let pick_str =
+            |flag: &Option<String>, file: &Option<Spanned<String>>, name: &'static str| match (
+                flag, file,
+            ) {
+                (Some(v), _) => Some((v.clone(), Source::Flag(name))),
+                (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
+                (None, None) => None,
+            };
+        let pick_u64 =
+            |flag: Option<u64>, file: &Option<Spanned<u64>>, name: &'static str| match (flag, file)
+            {
+                (Some(v), _) => Some((v, Source::Flag(name))),
+                (None, Some(s)) => Some((*s.get_ref(), file_source(s.span()))),
+                (None, None) => None,
+            };
+
+        if let Some((value, source)) = pick_str(&args.listen, &raw.listen, "listen") {
+            config.listen = parse_addr(&value, &source, "listen")?;
+        }
+        if let Some((value, source)) =
+            pick_str(&args.admin_listen, &raw.admin_listen, "admin-listen")
+        {
+            config.admin_listen = parse_addr(&value, &source, "admin_listen")?;
+        }
+        if let Some((value, source)) = pick_str(&args.upstream, &raw.upstream, "upstream") {
+            config.upstream = parse_upstream(&value, &source)?;
+        }
+        if let Some((value, source)) = pick_u64(
+            args.upstream_timeout,
+            &raw.upstream_timeout,
+            "upstream-timeout",
+        ) {
+            config.upstream_timeout = positive_secs(value, &source, "upstream_timeout")?;
+        }
+        if let Some((value, source)) = pick_u64(
+            args.stream_idle_timeout,
+            &raw.stream_idle_timeout,
+            "stream-idle-timeout",
+        ) {
+            config.stream_idle_timeout = positive_secs(value, &source, "stream_idle_timeout")?;
+        }
+        if let Some((value, source)) =
+            pick_u64(args.shutdown_grace, &raw.shutdown_grace, "shutdown-grace")
+        {
+            config.shutdown_grace = Duration::from_secs(value);
+            let _ = source;
+        }
+        let max_body = match (&args.max_body, &raw.max_body) {
+            (Some(v), _) => Some((RawSize::Text(v.clone()), Source::Flag("max-body"))),
+            (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
+            (None, None) => None,
+        };
+        if let Some((value, source)) = max_body {
+            config.max_body = parse_size(&value).ok_or_else(|| ConfigError::Invalid {
+                location: source.location("max_body"),
+                message: format!(
+                    "{value:?} is not a size. Fix: write bytes (10485760) or a number with a unit: 512KiB, 10MiB, 1GiB"
+                ),
+            })?;
+            if config.max_body == 0 {
+                return Err(ConfigError::Invalid {
+                    location: source.location("max_body"),
+                    message: "must be greater than zero. Fix: use at least 1KiB".into(),
+                });
+            }
+        }
+        if let Some((value, source)) = pick_str(&args.log_format, &raw.log_format, "log-format") {
+            config.log_format = match value.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => {
+                    return Err(ConfigError::Invalid {
+                        location: source.location("log_format"),
+                        message: format!(
+                            "unknown log format {other:?}. Fix: use \"text\" or \"json\""
+                        ),
+                    });
+                }
+            };
+        }
+        Ok(config)
+    }
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|err| {
+        let (line, col) = err.span().map_or((1, 1), |s| line_col(text, s.start));
+        let mut message = err.message().trim().to_string();
+        if let Some(unknown) = unknown_key(&message) {
+            message = match did_you_mean(&unknown, KEYS) {
+                Some(near) => format!("unknown key `{unknown}`. Fix: did you mean `{near}`?"),
+                None => format!(
+                    "unknown key `{unknown}`. Fix: remove it; the keys are {}",
+                    KEYS.join(", ")
+                ),
+            };
+        }
+        ConfigError::Invalid {
+            location: format!("{}:{line}:{col}", path.display()),
+            message,
+        }
+    })
+}
+
+/// serde's `unknown field `x`, expected ...` carries the key between the first backticks.
+fn unknown_key(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// The closest candidate within a small edit distance.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn parse_addr(value: &str, source: &Source<'_>, key: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| ConfigError::Invalid {
+        location: source.location(key),
+        message: format!(
+            "{value:?} is not a socket address. Fix: write IP:PORT, such as 127.0.0.1:8080 or [::1]:8080 (port 0 picks a free port)"
+        ),
+    })
+}
+
+fn parse_upstream(value: &str, source: &Source<'_>) -> Result<Uri, ConfigError> {
+    let invalid = |why: &str| ConfigError::Invalid {
+        location: source.location("upstream"),
+        message: format!(
+            "{value:?} {why}. Fix: write a URL such as http://127.0.0.1:11434 or https://vllm.internal:8000"
+        ),
+    };
+    let uri: Uri = value.parse().map_err(|_| invalid("is not a URL"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => return Err(invalid("must start with http:// or https://")),
+    }
+    if uri.authority().is_none() {
+        return Err(invalid("has no host"));
+    }
+    if uri.query().is_some() {
+        return Err(invalid("must not carry a query string"));
+    }
+    Ok(uri)
+}
+
+fn positive_secs(value: u64, source: &Source<'_>, key: &str) -> Result<Duration, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::Invalid {
+            location: source.location(key),
+            message: "must be at least 1 second".into(),
+        });
+    }
+    Ok(Duration::from_secs(value))
+}
+
+fn parse_size(value: &RawSize) -> Option<u64> {
+    match value {
+        RawSize::Bytes(n) => Some(*n),
+        RawSize::Text(text) => {
+            let text = text.trim();
+            let split = text
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(text.len());
+            let (digits, unit) = text.split_at(split);
+            let n: u64 = digits.parse().ok()?;
+            let factor: u64 = match unit.trim() {
+                "" | "B" => 1,
+                "KiB" | "K" | "KB" | "kB" => 1024,
+                "MiB" | "M" | "MB" => 1024 * 1024,
+                "GiB" | "G" | "GB" => 1024 * 1024 * 1024,
+                _ => return None,
+            };
+            n.checked_mul(factor)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_file(text: &str) -> (tempfile::NamedTempFile, ServeArgs) {
+        let mut file = tempfile::NamedTempFile::new().expect("temp dir writable");
+        std::io::Write::write_all(&mut file, text.as_bytes()).expect("temp file writable");
+        let args = ServeArgs {
+            config: Some(file.path().to_path_buf()),
+            ..ServeArgs::default()
+        };
+        (file, args)
+    }
+
+    #[test]
+    fn defaults() {
+        let config = Config::resolve(&ServeArgs::default()).expect("defaults are valid");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.upstream.to_string(), "http://127.0.0.1:11434/");
+        assert_eq!(config.admin_listen.to_string(), "127.0.0.1:9464");
+        assert_eq!(config.upstream_timeout, Duration::from_secs(300));
+        assert_eq!(config.max_body, 10 * 1024 * 1024);
+    }
+
+    #[test]
+    fn file_then_flag_override() {
+        let (_f, mut args) = with_file("listen = \"127.0.0.1:9000\"\nmax_body = \"2MiB\"\n");
+        let config = Config::resolve(&args).expect("valid");
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.max_body, 2 * 1024 * 1024);
+        args.listen = Some("127.0.0.1:9001".into());
+        assert_eq!(Config::resolve(&args).expect("valid").listen.port(), 9001);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_fix() {
+        let (f, args) = with_file("listen = \"127.0.0.1:9000\"\nupstrem = \"http://x:1\"\n");
+        let err = Config::resolve(&args).expect_err("unknown key").to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}:2:1: unknown key `upstrem`. Fix: did you mean `upstream`?",
+                f.path().display()
+            )
+        );
+    }
+
+    #[test]
+    fn bad_address_names_the_key() {
+        let (f, args) = with_file("\nlisten = \"localhost\"\n");
+        let err = Config::resolve(&args).expect_err("bad addr").to_string();
+        assert!(
+            err.starts_with(&format!(
+                "{}:2:10: key `listen`: \"localhost\" is not a socket address",
+                f.path().display()
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_flag_names_flag_and_variable() {
+        let args = ServeArgs {
+            upstream: Some("ftp://x".into()),
+            ..ServeArgs::default()
+        };
+        let err = Config::resolve(&args).expect_err("bad scheme").to_string();
+        assert!(
+            err.starts_with(
+                "--upstream / WARDEN_UPSTREAM: \"ftp://x\" must start with http:// or https://"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unreadable_file() {
+        let args = ServeArgs {
+            config: Some(PathBuf::from("/nonexistent/warden.toml")),
+            ..ServeArgs::default()
+        };
+        let err = Config::resolve(&args).expect_err("missing").to_string();
+        assert!(
+            err.starts_with("/nonexistent/warden.toml: cannot read the configuration file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(
+            parse_size(&RawSize::Text("512KiB".into())),
+            Some(512 * 1024)
+        );
+        assert_eq!(parse_size(&RawSize::Bytes(7)), Some(7));
+        assert_eq!(parse_size(&RawSize::Text("ten".into())), None);
+        assert_eq!(parse_size(&RawSize::Text("5 PB".into())), None);
+    }
+}

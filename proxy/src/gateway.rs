@@ -1,0 +1,232 @@
+//! The request pipeline: one async function over `http` types, so tests can drive it without
+//! a socket. Phases, in order:
+//!
+//! 1. **Accept**: assign a request id, count the request in flight, recognise the route.
+//! 2. **Limit**: refuse a declared body over the cap (413) and cap a streamed one.
+//! 3. **Forward**: rewrite the head for the upstream and send it through the pooled client
+//!    under the upstream timeout (502 unreachable, 504 no headers in time).
+//! 4. **Respond**: stream the upstream's response back frame by frame under the idle timeout;
+//!    upstream error statuses and bodies pass through unchanged.
+//! 5. **Record**: when the response body ends (or the client leaves), update metrics and log.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Request, Response};
+use http_body_util::BodyExt;
+
+use crate::body::{BodyEnd, BoxBody, BoxError, CappedBody, IdleTimeoutBody, OnBodyEnd};
+use crate::config::Config;
+use crate::error::GatewayError;
+use crate::metrics::Metrics;
+use crate::route::{ApiFamily, Route};
+use crate::upstream::{self, UpstreamClient};
+
+static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Shared state of a running gateway.
+#[derive(Debug)]
+pub struct Gateway {
+    config: Arc<Config>,
+    client: UpstreamClient,
+    metrics: Metrics,
+    ready: AtomicBool,
+    next_id: AtomicU64,
+    id_seed: u64,
+}
+
+/// Per-request context carried through the phases.
+#[derive(Debug)]
+struct RequestContext {
+    id: String,
+    route: Route,
+    family: ApiFamily,
+    started: Instant,
+}
+
+impl Gateway {
+    pub fn new(config: Arc<Config>, metrics: Metrics) -> Gateway {
+        let id_seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            ^ (u64::from(std::process::id()) << 32);
+        Gateway {
+            client: upstream::build_client(config.upstream_timeout),
+            config,
+            metrics,
+            ready: AtomicBool::new(false),
+            next_id: AtomicU64::new(1),
+            id_seed,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    fn request_id<B>(&self, request: &Request<B>) -> String {
+        if let Some(id) = request
+            .headers()
+            .get(&REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 128)
+        {
+            return id.to_string();
+        }
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // A cheap bijective mix so ids from different processes rarely collide.
+        let mut x = n.wrapping_add(self.id_seed);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        format!("{:016x}", x ^ (x >> 31))
+    }
+
+    /// Handle one client request end to end.
+    pub async fn handle<B>(
+        self: &Arc<Self>,
+        request: Request<B>,
+        client: Option<SocketAddr>,
+    ) -> Response<BoxBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let route = Route::recognise(request.method(), request.uri().path());
+        let ctx = RequestContext {
+            id: self.request_id(&request),
+            route,
+            family: route.family(request.uri().path()),
+            started: Instant::now(),
+        };
+        self.metrics.in_flight_requests.inc();
+        let response = match self.forward(request, client, &ctx).await {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::warn!(request_id = %ctx.id, route = ctx.route.as_label(), error = %err, detail = ?err, "request failed at the gateway");
+                err.into_response(ctx.family)
+            }
+        };
+        self.finish(response, ctx)
+    }
+
+    async fn forward<B>(
+        &self,
+        request: Request<B>,
+        client: Option<SocketAddr>,
+        ctx: &RequestContext,
+    ) -> Result<Response<BoxBody>, GatewayError>
+    where
+        B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let limit = self.config.max_body;
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit) {
+            return Err(GatewayError::BodyTooLarge { limit });
+        }
+
+        let (parts, body) = request.into_parts();
+        let (capped, tripped) = CappedBody::new(body, limit);
+        let mut upstream_request = Request::from_parts(parts, capped.boxed());
+        upstream::prepare_request(
+            &mut upstream_request,
+            &self.config.upstream,
+            client,
+            &ctx.id,
+        )
+        .map_err(|err| GatewayError::Internal {
+            detail: format!("building the upstream request: {err}"),
+        })?;
+
+        let sent = Instant::now();
+        let timeout = self.config.upstream_timeout;
+        let result = tokio::time::timeout(timeout, self.client.request(upstream_request)).await;
+        self.metrics
+            .upstream_duration_seconds
+            .with_label_values(&[ctx.route.as_label()])
+            .observe(sent.elapsed().as_secs_f64());
+        let response = match result {
+            Err(_) => {
+                return Err(GatewayError::UpstreamTimeout {
+                    secs: timeout.as_secs(),
+                });
+            }
+            Ok(Err(_)) if tripped.load(Ordering::Acquire) => {
+                return Err(GatewayError::BodyTooLarge { limit });
+            }
+            Ok(Err(err)) => {
+                return Err(GatewayError::UpstreamUnreachable {
+                    detail: format!("{err:?}"),
+                });
+            }
+            Ok(Ok(response)) => response,
+        };
+
+        let (mut parts, body) = response.into_parts();
+        upstream::prepare_response(&mut parts.headers, parts.version);
+        let body = IdleTimeoutBody::new(body, self.config.stream_idle_timeout).boxed();
+        Ok(Response::from_parts(parts, body))
+    }
+
+    /// Attach the request id and the end-of-body bookkeeping to any response.
+    fn finish(
+        self: &Arc<Self>,
+        response: Response<BoxBody>,
+        ctx: RequestContext,
+    ) -> Response<BoxBody> {
+        let (mut parts, body) = response.into_parts();
+        if let Ok(id) = HeaderValue::from_str(&ctx.id) {
+            parts.headers.insert(REQUEST_ID_HEADER.clone(), id);
+        }
+        let status = parts.status;
+        let gateway = Arc::clone(self);
+        let body = OnBodyEnd::new(body, move |end| {
+            let route = ctx.route.as_label();
+            let elapsed = ctx.started.elapsed();
+            let metrics = &gateway.metrics;
+            metrics.in_flight_requests.dec();
+            metrics
+                .requests_total
+                .with_label_values(&[route, status.as_str()])
+                .inc();
+            metrics
+                .request_duration_seconds
+                .with_label_values(&[route])
+                .observe(elapsed.as_secs_f64());
+            let outcome = match end {
+                BodyEnd::Complete => "complete",
+                BodyEnd::Failed => "failed",
+                BodyEnd::Dropped => "client_gone",
+            };
+            tracing::info!(
+                request_id = %ctx.id,
+                route,
+                status = status.as_u16(),
+                duration_ms = elapsed.as_secs_f64() * 1000.0,
+                outcome,
+                "request finished"
+            );
+        });
+        Response::from_parts(parts, body.boxed())
+    }
+}

@@ -1,0 +1,200 @@
+//! The upstream side: one pooled hyper client (http and https via rustls) and the rewrite of
+//! a client request into the upstream request (hop-by-hop headers dropped, `Host` set,
+//! `x-forwarded-*` and `via` added).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{PathAndQuery, Uri};
+use http::{Request, Version};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::body::BoxBody;
+
+/// The pooled client every request to the upstream goes through.
+pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, BoxBody>;
+
+/// Build the pooled upstream client. TCP_NODELAY matters: without it small streamed chunks
+/// wait for delayed ACKs (about 40 ms each on loopback).
+pub fn build_client(connect_timeout: Duration) -> UpstreamClient {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_keepalive(Some(Duration::from_secs(60)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .build(https)
+}
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+/// Remove hop-by-hop headers, including any the `Connection` header names.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+    headers.remove("proxy-connection");
+}
+
+/// The upstream URI for a client request: the upstream's scheme and authority, its base path
+/// joined with the request's path, and the request's query.
+pub fn upstream_uri(base: &Uri, path_and_query: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
+    let base_path = base.path().trim_end_matches('/');
+    let request = path_and_query.map_or("/", PathAndQuery::as_str);
+    let joined = format!("{base_path}{request}");
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = base.scheme().cloned();
+    parts.authority = base.authority().cloned();
+    parts.path_and_query = Some(PathAndQuery::try_from(joined)?);
+    Ok(Uri::from_parts(parts)?)
+}
+
+fn version_label(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
+}
+
+/// Append `value` to a comma-separated header, creating it if absent.
+fn append_list(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+    let combined = match headers.get(&name).and_then(|v| v.to_str().ok()) {
+        Some(existing) if !existing.is_empty() => format!("{existing}, {value}"),
+        _ => value.to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&combined) {
+        headers.insert(name, v);
+    }
+}
+
+/// Rewrite the client's request head for the upstream. The body is passed through as is.
+pub fn prepare_request(
+    request: &mut Request<BoxBody>,
+    upstream: &Uri,
+    client: Option<SocketAddr>,
+    request_id: &str,
+) -> Result<(), http::Error> {
+    let inbound_version = request.version();
+    let uri = upstream_uri(upstream, request.uri().path_and_query())?;
+    let headers = request.headers_mut();
+    strip_hop_by_hop(headers);
+    if let Some(authority) = uri.authority()
+        && let Ok(host) = HeaderValue::from_str(authority.as_str())
+    {
+        headers.insert(header::HOST, host);
+    }
+    if let Some(addr) = client {
+        append_list(
+            headers,
+            HeaderName::from_static("x-forwarded-for"),
+            &addr.ip().to_string(),
+        );
+    }
+    headers.insert(
+        HeaderName::from_static("x-forwarded-proto"),
+        HeaderValue::from_static("http"),
+    );
+    append_list(
+        headers,
+        header::VIA,
+        &format!("{} warden", version_label(inbound_version)),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert(HeaderName::from_static("x-request-id"), id);
+    }
+    *request.uri_mut() = uri;
+    // The client negotiates its own protocol version with the upstream.
+    *request.version_mut() = Version::HTTP_11;
+    Ok(())
+}
+
+/// Clean an upstream response head before it goes to the client.
+pub fn prepare_response(headers: &mut HeaderMap, version: Version) {
+    strip_hop_by_hop(headers);
+    append_list(
+        headers,
+        header::VIA,
+        &format!("{} warden", version_label(version)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Empty};
+
+    #[test]
+    fn joins_base_path_and_keeps_query() {
+        let base: Uri = "http://10.0.0.5:8000/vllm".parse().expect("uri");
+        let pq = PathAndQuery::from_static("/v1/models?x=1&y=%20");
+        let uri = upstream_uri(&base, Some(&pq)).expect("uri");
+        assert_eq!(
+            uri.to_string(),
+            "http://10.0.0.5:8000/vllm/v1/models?x=1&y=%20"
+        );
+        let root: Uri = "http://127.0.0.1:11434".parse().expect("uri");
+        assert_eq!(
+            upstream_uri(&root, Some(&pq)).expect("uri").to_string(),
+            "http://127.0.0.1:11434/v1/models?x=1&y=%20"
+        );
+    }
+
+    #[test]
+    fn rewrites_headers() {
+        let mut request = Request::builder()
+            .uri("/api/tags")
+            .header("host", "gateway.example")
+            .header("connection", "keep-alive, x-secret-hop")
+            .header("x-secret-hop", "1")
+            .header("keep-alive", "timeout=5")
+            .header("x-forwarded-for", "203.0.113.9")
+            .header("authorization", "Bearer k")
+            .body(Empty::new().map_err(|never| match never {}).boxed())
+            .expect("request");
+        let upstream: Uri = "http://127.0.0.1:11434".parse().expect("uri");
+        let client: SocketAddr = "192.0.2.1:5555".parse().expect("addr");
+        prepare_request(&mut request, &upstream, Some(client), "abc").expect("prepare");
+        let h = request.headers();
+        assert_eq!(h["host"], "127.0.0.1:11434");
+        assert!(h.get("connection").is_none());
+        assert!(h.get("x-secret-hop").is_none());
+        assert!(h.get("keep-alive").is_none());
+        assert_eq!(h["x-forwarded-for"], "203.0.113.9, 192.0.2.1");
+        assert_eq!(h["x-forwarded-proto"], "http");
+        assert_eq!(h["via"], "1.1 warden");
+        assert_eq!(h["authorization"], "Bearer k");
+        assert_eq!(h["x-request-id"], "abc");
+        assert_eq!(request.uri().to_string(), "http://127.0.0.1:11434/api/tags");
+    }
+}
