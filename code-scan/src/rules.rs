@@ -1,0 +1,376 @@
+//! Rules as data: the raw YAML shape, validation, and the compiled form.
+//!
+//! A rule file holds one rule:
+//!
+//! ```yaml
+//! id: python.subprocess-shell-true
+//! language: python            # or a list: [javascript, typescript]; `any` for secret rules
+//! cwe: [CWE-78]
+//! severity: error             # info | warning | error
+//! message: subprocess call with shell=True
+//! why: The command string is interpreted by a shell, so input in it can run commands.
+//! instead: Pass an argument list and keep shell=False.
+//! query: |                    # a tree-sitter query; the `@match` capture is the location
+//!   (call function: (attribute) @fn
+//!     arguments: (argument_list (keyword_argument name: (identifier) @k value: (true)))
+//!     (#eq? @k "shell")) @match
+//! # or, instead of `query`: a regex over the text of nodes of the given kinds
+//! # regex: '^"(?i)select .* \+'
+//! # kinds: [string]
+//! # or a regex alone: matched against the whole block text (secret rules)
+//! examples:
+//!   flagged: ["subprocess.run(cmd, shell=True)"]
+//!   passes: ["subprocess.run(['ls', path])"]
+//! ```
+
+use std::collections::HashMap;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::error::ScanError;
+use crate::finding::Severity;
+use crate::language::Language;
+
+/// One value or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// A rule file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    /// Unique id, `<language>.<short-name>` by convention.
+    id: String,
+    /// The language(s) the rule applies to, or `any` for every block.
+    language: OneOrMany,
+    /// CWE ids (`CWE-78`), at least one.
+    cwe: Vec<String>,
+    /// `info`, `warning` or `error`.
+    severity: Severity,
+    /// One line shown with each finding.
+    message: String,
+    /// Why the pattern is dangerous.
+    why: String,
+    /// What to write instead.
+    instead: String,
+    /// A tree-sitter query; the `@match` capture (or the first capture) is reported.
+    #[serde(default)]
+    query: Option<String>,
+    /// A regex: over the text of nodes of `kinds`, or over the whole block if `kinds` is empty.
+    #[serde(default)]
+    regex: Option<String>,
+    /// Node kinds the `regex` is restricted to.
+    #[serde(default)]
+    kinds: Vec<String>,
+    /// For whole-text regexes with a `secret` group: the minimum Shannon entropy (bits per
+    /// character) of that group, so `password = "changeme"` placeholders do not fire.
+    #[serde(default)]
+    min_entropy: Option<f64>,
+    /// Code that must be flagged and look-alikes that must pass.
+    examples: RawExamples,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExamples {
+    /// Snippets the rule must flag.
+    flagged: Vec<String>,
+    /// Look-alike snippets the rule must not flag.
+    #[serde(default)]
+    passes: Vec<String>,
+}
+
+/// How a rule matches.
+#[derive(Debug, Clone)]
+pub(crate) enum Matcher {
+    /// Tree-sitter query source; compiled per language into that language's combined query.
+    Query(String),
+    /// A regex over the whole block text.
+    Text {
+        regex: Regex,
+        min_entropy: Option<f64>,
+    },
+}
+
+/// A validated rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    /// Languages the rule applies to; empty for language-agnostic rules.
+    pub languages: Vec<Language>,
+    pub cwe: Vec<String>,
+    pub severity: Severity,
+    pub message: String,
+    pub why: String,
+    pub instead: String,
+    /// The rule file it came from (relative to the rules directory for built-in rules).
+    pub path: String,
+    pub(crate) matcher: Matcher,
+    pub(crate) flagged: Vec<String>,
+    pub(crate) passes: Vec<String>,
+}
+
+impl Rule {
+    /// True for rules that run on every block whatever its language (secrets).
+    pub fn is_language_agnostic(&self) -> bool {
+        self.languages.is_empty()
+    }
+
+    /// True when the rule runs on a block of this language.
+    pub fn applies_to(&self, language: Option<Language>) -> bool {
+        self.languages.is_empty() || language.is_some_and(|l| self.languages.contains(&l))
+    }
+}
+
+/// Escapes a regex for a tree-sitter query string literal.
+fn query_string_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Parses and validates one rule file (matchers are compiled later, per language).
+pub(crate) fn parse_rule(path: &str, text: &str) -> Result<Rule, ScanError> {
+    let raw: RawRule = serde_saphyr::from_str(text).map_err(|e| ScanError::RuleFile {
+        path: path.to_string(),
+        reason: e.to_string(),
+    })?;
+    let invalid = |reason: String| ScanError::InvalidRule {
+        path: path.to_string(),
+        rule: raw.id.clone(),
+        reason,
+    };
+    if raw.id.trim().is_empty() || raw.id.contains(char::is_whitespace) {
+        return Err(invalid(
+            "`id` must be non-empty and contain no spaces".into(),
+        ));
+    }
+    let names = match &raw.language {
+        OneOrMany::One(name) => vec![name.clone()],
+        OneOrMany::Many(names) => names.clone(),
+    };
+    let mut languages = Vec::new();
+    for name in &names {
+        if name == "any" {
+            if names.len() != 1 {
+                return Err(invalid(
+                    "`any` cannot be combined with other languages".into(),
+                ));
+            }
+            continue;
+        }
+        match Language::from_alias(name) {
+            Some(lang) if lang.name() == name => languages.push(lang),
+            Some(lang) => {
+                return Err(invalid(format!(
+                    "write the language as `{}`, not `{name}`",
+                    lang.name()
+                )));
+            }
+            None => return Err(invalid(format!("unknown language `{name}`"))),
+        }
+    }
+    if names.is_empty() {
+        return Err(invalid("`language` must name at least one language".into()));
+    }
+    if raw.cwe.is_empty() {
+        return Err(invalid("`cwe` must list at least one CWE id".into()));
+    }
+    for cwe in &raw.cwe {
+        let ok = cwe
+            .strip_prefix("CWE-")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if !ok {
+            return Err(invalid(format!("CWE id `{cwe}` must look like `CWE-78`")));
+        }
+    }
+    for (field, value) in [
+        ("message", &raw.message),
+        ("why", &raw.why),
+        ("instead", &raw.instead),
+    ] {
+        if value.trim().is_empty() {
+            return Err(invalid(format!("`{field}` must not be empty")));
+        }
+    }
+    if raw.examples.flagged.is_empty() {
+        return Err(invalid(
+            "`examples.flagged` must hold at least one snippet the rule flags".into(),
+        ));
+    }
+    let matcher = match (&raw.query, &raw.regex, raw.kinds.is_empty()) {
+        (Some(_), Some(_), _) | (Some(_), None, false) => {
+            return Err(invalid(
+                "use either `query` or `regex` (+ `kinds`), not both; put the regex in the query as (#match? @match \"...\")".into(),
+            ));
+        }
+        (Some(query), None, true) => {
+            if languages.is_empty() {
+                return Err(invalid(
+                    "a language-agnostic rule can only use a whole-text `regex`".into(),
+                ));
+            }
+            Matcher::Query(query.clone())
+        }
+        (None, Some(regex), false) => {
+            if languages.is_empty() {
+                return Err(invalid(
+                    "a language-agnostic rule cannot restrict to node `kinds`".into(),
+                ));
+            }
+            Regex::new(regex).map_err(|e| invalid(format!("`regex` does not compile: {e}")))?;
+            let kinds: Vec<String> = raw.kinds.iter().map(|k| format!("({k})")).collect();
+            Matcher::Query(format!(
+                "([{}] @match (#match? @match {}))",
+                kinds.join(" "),
+                query_string_literal(regex)
+            ))
+        }
+        (None, Some(regex), true) => Matcher::Text {
+            regex: Regex::new(regex)
+                .map_err(|e| invalid(format!("`regex` does not compile: {e}")))?,
+            min_entropy: raw.min_entropy,
+        },
+        (None, None, _) => {
+            return Err(invalid(
+                "a rule needs a matcher: `query`, or `regex` with optional `kinds`".into(),
+            ));
+        }
+    };
+    if raw.min_entropy.is_some() {
+        let has_group = matches!(&matcher, Matcher::Text { regex, .. } if regex.capture_names().any(|n| n == Some("secret")));
+        if !has_group {
+            return Err(invalid(
+                "`min_entropy` needs a whole-text `regex` with a `(?P<secret>...)` group".into(),
+            ));
+        }
+    }
+    Ok(Rule {
+        id: raw.id,
+        languages,
+        cwe: raw.cwe,
+        severity: raw.severity,
+        message: raw.message.trim().to_string(),
+        why: raw.why.trim().to_string(),
+        instead: raw.instead.trim().to_string(),
+        path: path.to_string(),
+        matcher,
+        flagged: raw.examples.flagged,
+        passes: raw.examples.passes,
+    })
+}
+
+/// Parses a set of rule files and rejects duplicate ids.
+pub(crate) fn parse_rules<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<Rule>, ScanError> {
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (path, text) in files {
+        let rule = parse_rule(path, text)?;
+        if let Some(first) = seen.insert(rule.id.clone(), path.to_string()) {
+            return Err(ScanError::DuplicateRule {
+                rule: rule.id,
+                first,
+                second: path.to_string(),
+            });
+        }
+        rules.push(rule);
+    }
+    Ok(rules)
+}
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The built-in rule files embedded at build time: (path under `rules/`, YAML text).
+pub fn builtin_rule_files() -> &'static [(&'static str, &'static str)] {
+    BUILTIN_RULE_FILES
+}
+
+/// Shannon entropy in bits per character.
+pub(crate) fn entropy(s: &str) -> f64 {
+    let mut counts: HashMap<char, usize> = HashMap::new();
+    let mut total = 0usize;
+    for c in s.chars() {
+        *counts.entry(c).or_default() += 1;
+        total += 1;
+    }
+    if total == 0 {
+        return 0.0;
+    }
+    let total = total as f64;
+    counts
+        .values()
+        .map(|&n| {
+            let p = n as f64 / total;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id: python.test-rule
+language: python
+cwe: [CWE-78]
+severity: error
+message: m
+why: w
+instead: i
+regex: "^os\\.system$"
+kinds: [attribute]
+examples:
+  flagged: ["os.system(x)"]
+"#;
+
+    #[test]
+    fn regex_with_kinds_becomes_a_query() {
+        let rule = parse_rule("t.yaml", GOOD).expect("valid rule");
+        match rule.matcher {
+            Matcher::Query(q) => assert_eq!(
+                q,
+                r#"([(attribute)] @match (#match? @match "^os\\.system$"))"#
+            ),
+            Matcher::Text { .. } => panic!("expected a query"),
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_bad_cwe() {
+        let unknown = GOOD.replace("instead: i", "instead: i\nseverty: error");
+        let err = parse_rule("t.yaml", &unknown).expect_err("unknown field");
+        assert!(err.to_string().contains("t.yaml"), "{err}");
+        let bad_cwe = GOOD.replace("[CWE-78]", "[78]");
+        let err = parse_rule("t.yaml", &bad_cwe).expect_err("bad cwe");
+        assert!(err.to_string().contains("must look like `CWE-78`"), "{err}");
+        let alias = GOOD.replace("language: python", "language: py");
+        let err = parse_rule("t.yaml", &alias).expect_err("alias");
+        assert!(
+            err.to_string().contains("write the language as `python`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn entropy_separates_placeholders_from_keys() {
+        assert!(entropy("changeme") < 3.0);
+        assert!(entropy("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY") > 4.0);
+    }
+}

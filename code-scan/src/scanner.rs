@@ -1,0 +1,606 @@
+//! The scanner: rules compiled once into one tree-sitter query per language; one parse and one
+//! query walk per block; findings mapped back to the original text.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+use serde::Serialize;
+use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator};
+
+use crate::error::ScanError;
+use crate::extract::{self, CodeBlock};
+use crate::finding::{Finding, Severity, Treatment};
+use crate::language::Language;
+use crate::rules::{self, Matcher, Rule};
+
+/// Blocks larger than this are reported as failures rather than scanned.
+pub const DEFAULT_MAX_BLOCK_BYTES: usize = 1 << 20;
+
+/// Above this share of syntax-error bytes a block counts as unparsable.
+const MAX_ERROR_SHARE: f64 = 0.5;
+
+/// Severity thresholds that turn findings into a treatment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Thresholds {
+    /// Findings at or above this severity block.
+    pub block: Severity,
+    /// Findings at or above this severity (and below `block`) warn.
+    pub warn: Severity,
+}
+
+impl Default for Thresholds {
+    /// `error` blocks, `warning` warns, `info` is ignored.
+    fn default() -> Self {
+        Thresholds {
+            block: Severity::Error,
+            warn: Severity::Warning,
+        }
+    }
+}
+
+impl Thresholds {
+    /// The treatment for the most severe finding (`None`: nothing found).
+    pub fn treatment(&self, highest: Option<Severity>) -> Treatment {
+        match highest {
+            Some(s) if s >= self.block => Treatment::Block,
+            Some(s) if s >= self.warn => Treatment::Warn,
+            _ => Treatment::Ignore,
+        }
+    }
+}
+
+/// How [`Scanner::scan_text`] finds code in its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextMode {
+    /// Markdown when the text has a fence line; otherwise the whole text if it is recognisably
+    /// code (content detection or [`ScanOptions::language`]); otherwise nothing to scan.
+    #[default]
+    Auto,
+    /// Only fenced blocks.
+    Markdown,
+    /// The whole text is one block of code.
+    Code,
+}
+
+/// Per-scan options; the policies crate maps policy fields onto these.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub mode: TextMode,
+    /// Language for untagged blocks and whole-text code when detection finds none; with
+    /// `force_language` it overrides fence tags and detection.
+    pub language: Option<Language>,
+    /// Scan every block as `language` (`warden scan --lang`).
+    pub force_language: bool,
+    /// Rule ids that never report.
+    pub disabled_rules: HashSet<String>,
+    /// If set, language rules only run on blocks of these languages (language-agnostic secret
+    /// rules still run on every block).
+    pub languages: Option<HashSet<Language>>,
+    /// Blocks over this size are failures, not scanned.
+    pub max_block_bytes: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            mode: TextMode::Auto,
+            language: None,
+            force_language: false,
+            disabled_rules: HashSet::new(),
+            languages: None,
+            max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
+        }
+    }
+}
+
+/// A block that could not be scanned completely.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanFailure {
+    /// 1-based line of the block in the original text.
+    pub line: usize,
+    pub language: Option<Language>,
+    /// What went wrong, for people.
+    pub reason: String,
+}
+
+/// One block that was scanned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockSummary {
+    pub line: usize,
+    pub language: Option<Language>,
+    pub closed: bool,
+    pub findings: usize,
+}
+
+/// The result of scanning a text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ScanReport {
+    pub findings: Vec<Finding>,
+    pub blocks: Vec<BlockSummary>,
+    /// Blocks that were not (completely) scanned. A report with failures is not evidence that
+    /// the text is clean: callers apply their fail mode.
+    pub failures: Vec<ScanFailure>,
+}
+
+impl ScanReport {
+    /// The most severe finding's severity.
+    pub fn highest_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// The recommended treatment from the findings. Check [`ScanReport::is_complete`] too: a
+    /// failed block may hide findings.
+    pub fn treatment(&self, thresholds: &Thresholds) -> Treatment {
+        thresholds.treatment(self.highest_severity())
+    }
+
+    /// True when every block was scanned completely.
+    pub fn is_complete(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// One language's rules compiled into a single query.
+#[derive(Debug)]
+struct CompiledLanguage {
+    query: Query,
+    /// Rule index for each pattern of `query`.
+    pattern_rule: Vec<usize>,
+    match_capture: Option<u32>,
+    /// The same patterns over PHP's template grammar (used when the code has `<?php`).
+    php_template: Option<Box<CompiledLanguage>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    rules: Vec<Rule>,
+    by_language: HashMap<Language, CompiledLanguage>,
+    /// Indexes of whole-text regex rules.
+    text_rules: Vec<usize>,
+}
+
+/// The compiled rule set. Cheap to clone (an `Arc`), `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    inner: Arc<Inner>,
+}
+
+fn compile_language(
+    rules: &[Rule],
+    language: Language,
+    grammar: &tree_sitter::Language,
+) -> Result<CompiledLanguage, ScanError> {
+    let mut source = String::new();
+    let mut pattern_rule = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        let Matcher::Query(query) = &rule.matcher else {
+            continue;
+        };
+        if !rule.languages.contains(&language) {
+            continue;
+        }
+        // Compiled alone first so a broken query names its own rule.
+        let alone = Query::new(grammar, query).map_err(|e| ScanError::Matcher {
+            path: rule.path.clone(),
+            rule: rule.id.clone(),
+            language: language.name().to_string(),
+            reason: format!(
+                "{} at row {}, column {}",
+                e.message,
+                e.row + 1,
+                e.column + 1
+            ),
+        })?;
+        pattern_rule.extend(std::iter::repeat_n(index, alone.pattern_count()));
+        source.push_str(query);
+        source.push('\n');
+    }
+    let query = Query::new(grammar, &source).map_err(|e| ScanError::Matcher {
+        path: "(combined)".to_string(),
+        rule: "(all)".to_string(),
+        language: language.name().to_string(),
+        reason: e.message,
+    })?;
+    if query.pattern_count() != pattern_rule.len() {
+        return Err(ScanError::Matcher {
+            path: "(combined)".to_string(),
+            rule: "(all)".to_string(),
+            language: language.name().to_string(),
+            reason: format!(
+                "combined query has {} patterns, rules declare {}",
+                query.pattern_count(),
+                pattern_rule.len()
+            ),
+        });
+    }
+    let match_capture = query.capture_index_for_name("match");
+    Ok(CompiledLanguage {
+        query,
+        pattern_rule,
+        match_capture,
+        php_template: None,
+    })
+}
+
+thread_local! {
+    static PARSERS: std::cell::RefCell<HashMap<(Language, bool), Parser>> = std::cell::RefCell::new(HashMap::new());
+}
+
+impl Scanner {
+    /// The built-in rules, compiled once per process and verified against their examples.
+    pub fn builtin() -> Result<Scanner, ScanError> {
+        static BUILTIN: OnceLock<Result<Scanner, String>> = OnceLock::new();
+        let built = BUILTIN.get_or_init(|| {
+            Scanner::from_rule_files(rules::builtin_rule_files().iter().copied())
+                .map_err(|e| e.to_string())
+        });
+        match built {
+            Ok(scanner) => Ok(scanner.clone()),
+            // The first failure is kept as text; rebuilding gives the typed error again.
+            Err(_) => Scanner::from_rule_files(rules::builtin_rule_files().iter().copied()),
+        }
+    }
+
+    /// Compiles rule files (path, YAML text) and runs every rule's examples; a rule whose
+    /// examples fail is rejected with its file and the reason.
+    pub fn from_rule_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Scanner, ScanError> {
+        let scanner = Scanner::compile(rules::parse_rules(files)?)?;
+        scanner.verify_examples()?;
+        Ok(scanner)
+    }
+
+    /// Compiles without running examples (for tests of the verifier itself).
+    pub(crate) fn compile(rules: Vec<Rule>) -> Result<Scanner, ScanError> {
+        let mut by_language = HashMap::new();
+        for language in Language::ALL {
+            let grammar = language.grammar();
+            let mut compiled = compile_language(&rules, language, &grammar)?;
+            if language == Language::Php {
+                let template =
+                    compile_language(&rules, language, &Language::php_template_grammar())?;
+                compiled.php_template = Some(Box::new(template));
+            }
+            by_language.insert(language, compiled);
+        }
+        let text_rules = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.matcher, Matcher::Text { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        Ok(Scanner {
+            inner: Arc::new(Inner {
+                rules,
+                by_language,
+                text_rules,
+            }),
+        })
+    }
+
+    /// Runs every rule's `flagged` and `passes` examples in each of its languages.
+    pub fn verify_examples(&self) -> Result<(), ScanError> {
+        let options = ScanOptions::default();
+        for rule in &self.inner.rules {
+            let languages: Vec<Option<Language>> = if rule.languages.is_empty() {
+                vec![None]
+            } else {
+                rule.languages.iter().copied().map(Some).collect()
+            };
+            for language in languages {
+                let lang_name = language.map_or("any", Language::name).to_string();
+                let fail =
+                    |kind: &'static str, index: usize, reason: String| ScanError::RuleExample {
+                        path: rule.path.clone(),
+                        rule: rule.id.clone(),
+                        language: lang_name.clone(),
+                        kind,
+                        index,
+                        reason,
+                    };
+                for (kind, examples, must_fire) in [
+                    ("flagged", &rule.flagged, true),
+                    ("passes", &rule.passes, false),
+                ] {
+                    for (index, example) in examples.iter().enumerate() {
+                        let block = CodeBlock::whole(example.clone(), language);
+                        let findings = self
+                            .scan_block_with(&block, &options)
+                            .map_err(|e| fail(kind, index, format!("scan failed: {e}")))?;
+                        let fired = findings.iter().any(|f| f.rule_id == rule.id);
+                        if must_fire && !fired {
+                            return Err(fail(
+                                kind,
+                                index,
+                                "the rule did not flag it (missing)".into(),
+                            ));
+                        }
+                        if !must_fire && fired {
+                            return Err(fail(
+                                kind,
+                                index,
+                                "the rule flagged a look-alike (noisy)".into(),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The compiled rules.
+    pub fn rules(&self) -> &[Rule] {
+        &self.inner.rules
+    }
+
+    /// A rule by id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.inner.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Every rule id, sorted.
+    pub fn rule_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.inner.rules.iter().map(|r| r.id.clone()).collect();
+        ids.sort();
+        ids
+    }
+
+    /// Scans one block with the default options.
+    pub fn scan_block(&self, block: &CodeBlock) -> Result<Vec<Finding>, ScanError> {
+        self.scan_block_with(block, &ScanOptions::default())
+    }
+
+    /// Scans one block: language-agnostic rules over its text, then one parse and one query
+    /// walk for its language's rules. Findings are sorted by position.
+    pub fn scan_block_with(
+        &self,
+        block: &CodeBlock,
+        options: &ScanOptions,
+    ) -> Result<Vec<Finding>, ScanError> {
+        if block.code.len() > options.max_block_bytes {
+            return Err(ScanError::TooLarge {
+                line: block.line,
+                bytes: block.code.len(),
+                limit: options.max_block_bytes,
+            });
+        }
+        let mut findings = Vec::new();
+        let code = block.code.as_str();
+        let language_enabled = block.language.is_some_and(|l| {
+            options
+                .languages
+                .as_ref()
+                .is_none_or(|allowed| allowed.contains(&l))
+        });
+        for &index in &self.inner.text_rules {
+            let rule = &self.inner.rules[index];
+            if options.disabled_rules.contains(&rule.id) {
+                continue;
+            }
+            if !(rule.is_language_agnostic()
+                || (language_enabled && rule.applies_to(block.language)))
+            {
+                continue;
+            }
+            let Matcher::Text { regex, min_entropy } = &rule.matcher else {
+                continue;
+            };
+            for caps in regex.captures_iter(code) {
+                let Some(whole) = caps.get(0) else { continue };
+                if let Some(min) = min_entropy {
+                    let secret = caps.name("secret").map_or("", |m| m.as_str());
+                    if rules::entropy(secret) < *min {
+                        continue;
+                    }
+                }
+                findings.push(self.finding(rule, block, whole.start(), whole.end()));
+            }
+        }
+        if let (Some(language), true) = (block.language, language_enabled) {
+            self.scan_tree(block, language, options, &mut findings)?;
+        }
+        findings
+            .sort_by(|a, b| (a.line, a.column, &a.rule_id).cmp(&(b.line, b.column, &b.rule_id)));
+        findings
+            .dedup_by(|a, b| a.rule_id == b.rule_id && a.line == b.line && a.column == b.column);
+        Ok(findings)
+    }
+
+    fn scan_tree(
+        &self,
+        block: &CodeBlock,
+        language: Language,
+        options: &ScanOptions,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), ScanError> {
+        let Some(mut compiled) = self.inner.by_language.get(&language) else {
+            return Ok(());
+        };
+        let php_template = language == Language::Php && block.code.contains("<?php");
+        if php_template && let Some(template) = &compiled.php_template {
+            compiled = template;
+        }
+        let code = block.code.as_str();
+        let tree = PARSERS.with(|parsers| {
+            let mut parsers = parsers.borrow_mut();
+            let parser = match parsers.entry((language, php_template)) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let mut parser = Parser::new();
+                    let grammar = if php_template {
+                        Language::php_template_grammar()
+                    } else {
+                        language.grammar()
+                    };
+                    parser
+                        .set_language(&grammar)
+                        .map_err(|e| ScanError::Parser {
+                            language: language.name().to_string(),
+                            reason: e.to_string(),
+                        })?;
+                    v.insert(parser)
+                }
+            };
+            parser.parse(code, None).ok_or_else(|| ScanError::Parser {
+                language: language.name().to_string(),
+                reason: "the parser returned no tree".to_string(),
+            })
+        })?;
+        let root = tree.root_node();
+        if root.has_error() {
+            let share = error_share(root, code);
+            if share > MAX_ERROR_SHARE {
+                return Err(ScanError::Unparsable {
+                    language: language.name().to_string(),
+                    line: block.line,
+                    error_percent: (share * 100.0).round() as u32,
+                });
+            }
+        }
+        let mut cursor = QueryCursor::new();
+        let mut matches = cursor.matches(&compiled.query, root, code.as_bytes());
+        while let Some(m) = matches.next() {
+            let Some(&rule_index) = compiled.pattern_rule.get(m.pattern_index) else {
+                continue;
+            };
+            let rule = &self.inner.rules[rule_index];
+            if options.disabled_rules.contains(&rule.id) {
+                continue;
+            }
+            let node = compiled
+                .match_capture
+                .and_then(|mc| m.captures().iter().find(|c| c.index == mc))
+                .or_else(|| m.captures().first())
+                .map(|c| c.node);
+            let Some(node) = node else { continue };
+            findings.push(self.finding(rule, block, node.start_byte(), node.end_byte()));
+        }
+        Ok(())
+    }
+
+    fn finding(&self, rule: &Rule, block: &CodeBlock, start: usize, end: usize) -> Finding {
+        let (line, column) = position(&block.code, start);
+        let (end_line, end_column) = position(&block.code, end);
+        Finding {
+            rule_id: rule.id.clone(),
+            cwe: rule.cwe.clone(),
+            severity: rule.severity,
+            message: rule.message.clone(),
+            language: block
+                .language
+                .map_or_else(|| "text".to_string(), |l| l.name().to_string()),
+            line: block.line + line,
+            column: column + 1 + block.column_offset,
+            end_line: block.line + end_line,
+            end_column: end_column + 1 + block.column_offset,
+        }
+    }
+
+    /// Extracts the code in `text` (see [`TextMode`]) and scans every block. Per-block failures
+    /// are recorded in the report, never dropped.
+    pub fn scan_text(&self, text: &str, options: &ScanOptions) -> Result<ScanReport, ScanError> {
+        let blocks = self.blocks_of(text, options);
+        let mut report = ScanReport::default();
+        for block in blocks {
+            match self.scan_block_with(&block, options) {
+                Ok(findings) => {
+                    report.blocks.push(BlockSummary {
+                        line: block.line,
+                        language: block.language,
+                        closed: block.closed,
+                        findings: findings.len(),
+                    });
+                    report.findings.extend(findings);
+                }
+                Err(err @ (ScanError::Unparsable { .. } | ScanError::TooLarge { .. })) => {
+                    // The secret rules still run on a block the grammar rejects.
+                    let text_only = CodeBlock {
+                        language: None,
+                        ..block.clone()
+                    };
+                    let secrets = self.scan_block_with(&text_only, options)?;
+                    report.findings.extend(secrets);
+                    report.failures.push(ScanFailure {
+                        line: block.line,
+                        language: block.language,
+                        reason: err.to_string(),
+                    });
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(report)
+    }
+
+    /// The blocks `scan_text` scans.
+    pub fn blocks_of(&self, text: &str, options: &ScanOptions) -> Vec<CodeBlock> {
+        let markdown = match options.mode {
+            TextMode::Markdown => true,
+            TextMode::Code => false,
+            TextMode::Auto => extract::has_fence(text),
+        };
+        let mut blocks = if markdown {
+            extract::extract_fenced(text)
+        } else {
+            let language = if options.force_language {
+                options.language
+            } else {
+                Language::detect(text).or(options.language)
+            };
+            // With no language (prose), only the language-agnostic secret rules apply.
+            vec![CodeBlock::whole(text, language)]
+        };
+        for block in &mut blocks {
+            let untagged = block.language.is_none() && block.info.is_none();
+            if options.force_language || untagged {
+                block.language = options.language.or(block.language);
+            }
+        }
+        blocks
+    }
+}
+
+/// (0-based row, 0-based column in characters) of a byte offset.
+fn position(code: &str, byte: usize) -> (usize, usize) {
+    let byte = byte.min(code.len());
+    let before = code.get(..byte).unwrap_or(code);
+    let row = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count());
+    (row, column)
+}
+
+/// Share of non-whitespace bytes covered by ERROR or MISSING nodes.
+fn error_share(root: Node<'_>, code: &str) -> f64 {
+    let total = code.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+    if total == 0 {
+        return 0.0;
+    }
+    let mut covered = 0usize;
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.is_error() {
+            covered += code.get(node.start_byte()..node.end_byte()).map_or(0, |s| {
+                s.bytes().filter(|b| !b.is_ascii_whitespace()).count()
+            });
+            continue;
+        }
+        if node.has_error() {
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+    }
+    covered as f64 / total as f64
+}
+
+/// The ids of the built-in rules (for validating rule ids named in policy files).
+pub fn builtin_rule_ids() -> Vec<String> {
+    let mut ids: Vec<String> = rules::builtin_rule_files()
+        .iter()
+        .filter_map(|(path, text)| rules::parse_rule(path, text).ok().map(|r| r.id))
+        .collect();
+    ids.sort();
+    ids
+}

@@ -1,0 +1,110 @@
+//! Every built-in rule compiles and passes its own examples; the loader rejects broken rules.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use warden_code_scan::{Language, ScanError, Scanner, builtin_rule_ids};
+
+#[test]
+fn every_builtin_rule_compiles_and_passes_its_examples() {
+    let scanner = match Scanner::builtin() {
+        Ok(s) => s,
+        Err(e) => panic!("built-in rules rejected: {e}"),
+    };
+    let mut per_language: BTreeMap<String, usize> = BTreeMap::new();
+    let mut cwes: BTreeSet<String> = BTreeSet::new();
+    for rule in scanner.rules() {
+        if rule.languages.is_empty() {
+            *per_language.entry("any".into()).or_default() += 1;
+        }
+        for l in &rule.languages {
+            *per_language.entry(l.name().into()).or_default() += 1;
+        }
+        cwes.extend(rule.cwe.iter().cloned());
+        assert!(
+            rule.path.starts_with(&format!(
+                "{}/",
+                rule.languages.first().map_or("generic", |l| l.name())
+            )),
+            "rule {} lives in {}: put it under rules/<its first language>/",
+            rule.id,
+            rule.path
+        );
+    }
+    println!(
+        "{} rules, {} CWEs: {per_language:?}",
+        scanner.rules().len(),
+        cwes.len()
+    );
+    assert_eq!(builtin_rule_ids(), scanner.rule_ids());
+}
+
+#[test]
+fn a_rule_whose_example_is_missed_is_rejected_with_file_and_reason() {
+    let rule = r#"
+id: python.example-fails
+language: python
+cwe: [CWE-94]
+severity: error
+message: eval
+why: w
+instead: i
+query: |
+  (call function: (identifier) @f (#eq? @f "eval")) @match
+examples:
+  flagged: ["exec(x)"]
+  passes: ["print(x)"]
+"#;
+    let err = Scanner::from_rule_files([("python/example-fails.yaml", rule)])
+        .expect_err("a missed example must reject the rule");
+    match &err {
+        ScanError::RuleExample {
+            path, rule, kind, ..
+        } => {
+            assert_eq!(path, "python/example-fails.yaml");
+            assert_eq!(rule, "python.example-fails");
+            assert_eq!(*kind, "flagged");
+        }
+        other => panic!("wrong error: {other}"),
+    }
+    let noisy = rule
+        .replace(r#"["exec(x)"]"#, r#"["eval(x)"]"#)
+        .replace(r#"["print(x)"]"#, r#"["eval('1')"]"#);
+    let err = Scanner::from_rule_files([("python/example-fails.yaml", noisy.as_str())])
+        .expect_err("a look-alike that fires must reject the rule");
+    assert!(err.to_string().contains("passes[0]"), "{err}");
+}
+
+#[test]
+fn a_broken_query_names_its_rule_and_language() {
+    let rule = r#"
+id: go.broken
+language: go
+cwe: [CWE-78]
+severity: error
+message: m
+why: w
+instead: i
+query: "(call_expression function: (no_such_kind)) @match"
+examples:
+  flagged: ["x()"]
+"#;
+    let err = Scanner::from_rule_files([("go/broken.yaml", rule)]).expect_err("bad node kind");
+    let text = err.to_string();
+    assert!(
+        text.contains("go.broken") && text.contains("go/broken.yaml") && text.contains("go"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_language_has_rules() {
+    let scanner = Scanner::builtin().expect("built-in rules load");
+    for language in Language::ALL {
+        let n = scanner
+            .rules()
+            .iter()
+            .filter(|r| r.languages.contains(&language))
+            .count();
+        assert!(n > 0, "{language} has no rules");
+    }
+}
