@@ -3,6 +3,8 @@
 //! dyn-compatible [`Classifier`] boundary.
 
 pub mod classifier;
+pub mod load;
+pub mod model;
 pub mod taxonomy;
 
 pub use classifier::{
