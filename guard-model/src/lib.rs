@@ -5,10 +5,17 @@
 pub mod classifier;
 pub mod load;
 pub mod model;
+pub mod prompt;
+pub mod strip;
 pub mod taxonomy;
+pub mod tokenize;
 
 pub use classifier::{
-    BoxFuture, ClassifyRequest, Classifier, GuardError, JudgedRole, ScoreSource, Truncation, Turn,
+    BoxFuture, Classifier, ClassifyRequest, GuardError, JudgedRole, ScoreSource, Truncation, Turn,
     TurnRole, Verdict,
 };
-pub use taxonomy::{Category, Taxonomy, Template};
+pub use prompt::{RenderedPrompt, render, render_prefix};
+pub use taxonomy::{Category, Taxonomy, TaxonomyError, Template};
+pub use tokenize::{
+    EncodedConversation, EncodedPrompt, GuardTokenizer, TokenizeError, VerdictTokens,
+};
