@@ -187,14 +187,13 @@ impl Config {
 
         let mut config = Config::default();
 
-        let pick_str =
-            |flag: &Option<String>, file: &Option<Spanned<String>>, name: &'static str| match (
-                flag, file,
-            ) {
-                (Some(v), _) => Some((v.clone(), Source::Flag(name))),
-                (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
-                (None, None) => None,
-            };
+        let pick_str = |flag: &Option<String>,
+                        file: &Option<Spanned<String>>,
+                        name: &'static str| match (flag, file) {
+            (Some(v), _) => Some((v.clone(), Source::Flag(name))),
+            (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
+            (None, None) => None,
+        };
         let pick_u64 =
             |flag: Option<u64>, file: &Option<Spanned<u64>>, name: &'static str| match (flag, file)
             {
