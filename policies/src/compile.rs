@@ -154,6 +154,9 @@ fn build(
     out: &mut Vec<Diagnostic>,
 ) -> Option<PolicySet> {
     let version = content_hash(sources);
+    // With a file that did not parse, a name missing here may be defined there: name
+    // lookups stay quiet rather than report errors that fixing the syntax would remove.
+    let complete = parsed.len() == sources.len();
 
     // Versions, duplicate names, routes and default_policy placement.
     let mut by_name: BTreeMap<String, Entry<'_>> = BTreeMap::new();
@@ -243,7 +246,7 @@ fn build(
         while let Some(ext) = &cur.raw.extends {
             let target = ext.value.as_str();
             let Some(next) = by_name.get(target) else {
-                if cur.raw.name.value == *name {
+                if cur.raw.name.value == *name && complete {
                     rep(parsed, cur.file, out).at(
                         ext.referenced,
                         format!("{}.extends", cur.field()),
@@ -303,7 +306,7 @@ fn build(
         if let Some(p) = policies.get(&name.value) {
             return Some(Arc::clone(p));
         }
-        if !by_name.contains_key(&name.value) {
+        if complete && !by_name.contains_key(&name.value) {
             rep(parsed, file, out).at(
                 name.referenced,
                 field,
@@ -403,7 +406,7 @@ fn build(
                 Some(Arc::clone(p))
             } else if by_name.len() == 1 {
                 policies.values().next().cloned()
-            } else if by_name.contains_key("default") {
+            } else if by_name.contains_key("default") || !complete {
                 None
             } else {
                 let fi = routes_file.unwrap_or(0);
@@ -500,14 +503,23 @@ fn build(
                     };
                     if !known.contains(&hit.as_str()) {
                         ok = false;
-                        let what = match sample {
-                            TestSample::Code { .. } => "rule id",
-                            _ => "active category id",
+                        let (what, message) = match sample {
+                            TestSample::Code { .. } => (
+                                "rule id",
+                                format!("`{hit}` is not a known code-scan rule id"),
+                            ),
+                            _ => (
+                                "active category id",
+                                format!(
+                                    "`{hit}` is not an active category of policy `{}`",
+                                    policy.name
+                                ),
+                            ),
                         };
                         rep(parsed, fi, out).at(
                             t.name.referenced,
                             format!("{field}.hits"),
-                            format!("`{hit}` is not a known {what} of policy `{}`", policy.name),
+                            message,
                             suggestion_fix(hit, what, known.iter().copied()),
                         );
                     }

@@ -124,9 +124,16 @@ pub(crate) fn did_you_mean<'c>(
     candidates: impl IntoIterator<Item = &'c str>,
 ) -> Option<&'c str> {
     let limit = (word.chars().count() / 3).clamp(1, 3);
+    let wc: Vec<char> = word.to_lowercase().chars().collect();
     candidates
         .into_iter()
-        .map(|c| (edit_distance(word, c), c))
+        .map(|c| {
+            // A singular/plural or truncated spelling (`policy` for `policies`) counts as close.
+            let cc: Vec<char> = c.to_lowercase().chars().collect();
+            let shared = wc.len().min(cc.len());
+            let stem = shared >= 4 && wc[..shared - 1] == cc[..shared - 1];
+            (if stem { 1 } else { edit_distance(word, c) }, c)
+        })
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)
