@@ -760,10 +760,12 @@ fn compile_policy(
     };
     let mut rules: Vec<CategoryRule> = Vec::new();
     let mut rendered: Vec<Category> = Vec::new();
+    let mut inactive: Vec<String> = Vec::new();
     for c in &base.categories {
         let (action, threshold) = cat_setting(&c.code);
         let action = action.unwrap_or(default_action);
         if action == RuleAction::Off {
+            inactive.push(c.code.clone());
             continue;
         }
         rules.push(CategoryRule {
@@ -787,6 +789,7 @@ fn compile_policy(
             .or(c.action.map(rule_action))
             .unwrap_or(RuleAction::Block);
         if action == RuleAction::Off {
+            inactive.push(code);
             continue;
         }
         let threshold = threshold
@@ -823,6 +826,7 @@ fn compile_policy(
         responses: guard_flag(|g| g.responses).unwrap_or(true),
         taxonomy: Arc::new(taxonomy),
         categories: rules,
+        inactive,
     };
 
     // Code.

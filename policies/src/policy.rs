@@ -134,6 +134,8 @@ pub struct GuardPolicy {
     pub taxonomy: Arc<Taxonomy>,
     /// Active categories, in prompt order.
     pub categories: Vec<CategoryRule>,
+    /// Codes of the categories switched `off` (left out of the prompt).
+    pub inactive: Vec<String>,
 }
 
 /// Code-scan part of a policy.
@@ -286,7 +288,8 @@ impl Policy {
     /// Turns a guard verdict into a decision: every decoded category whose threshold the score
     /// reaches fires with its action; the strictest action wins. An unsafe score with no
     /// decoded category (a backend that only says "unsafe") fires every active category whose
-    /// threshold it reaches, so a missing category list never weakens the policy.
+    /// threshold it reaches, so a missing or unknown category never weakens the policy; a
+    /// category switched `off` stays off.
     pub fn decide_guard(&self, verdict: &Verdict) -> Decision {
         let score = verdict.unsafe_score;
         let reached = |c: &&CategoryRule| score >= c.threshold && c.action != RuleAction::Off;
@@ -297,10 +300,9 @@ impl Policy {
             .filter(|c| verdict.categories.iter().any(|v| v == &c.code))
             .filter(reached)
             .collect();
-        let any_known = verdict
-            .categories
-            .iter()
-            .any(|v| self.guard.categories.iter().any(|c| &c.code == v));
+        let any_known = verdict.categories.iter().any(|v| {
+            self.guard.categories.iter().any(|c| &c.code == v) || self.guard.inactive.contains(v)
+        });
         if hits.is_empty() && !any_known && (verdict.is_unsafe || !verdict.categories.is_empty()) {
             hits = self.guard.categories.iter().filter(reached).collect();
         }
