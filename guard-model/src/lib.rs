@@ -5,7 +5,9 @@
 pub mod classifier;
 pub mod load;
 pub mod model;
+pub mod output;
 pub mod prompt;
+pub mod remote;
 pub mod strip;
 pub mod taxonomy;
 pub mod tokenize;

@@ -1,0 +1,552 @@
+//! A [`Classifier`] over an OpenAI-compatible `POST /v1/completions` server that serves a Llama
+//! Guard model (vLLM, llama.cpp's server, Ollama's OpenAI endpoint).
+//!
+//! Each classification renders the prompt exactly as the in-process backend does and sends it
+//! as the `prompt` string without the template's BOS text (servers add their own BOS), with
+//! `temperature: 0`, `max_tokens: 12` and `logprobs: 20`:
+//!
+//! * **Score**: from the top log-probs at the first generated position whose token is not pure
+//!   whitespace (LG3 answers `"\n\n"` first), with the rule of [`crate::output`]. Both the
+//!   OpenAI legacy shape (`logprobs.top_logprobs: [{token: logprob}]`, vLLM) and the
+//!   `logprobs.content[].top_logprobs[]` shape (llama.cpp) are read.
+//! * **Fallback**: a server that returns no log-probs (Ollama) gets its score from the verdict
+//!   text (1.0 for `unsafe`, 0.0 for `safe`) and the verdict says so
+//!   ([`ScoreSource::VerdictText`]).
+//! * **Categories**: parsed strictly from the completion text.
+//!
+//! Transport: one pooled hyper client (HTTP/1.1 and HTTP/2, http and https with webpki roots,
+//! TCP_NODELAY); each attempt has a timeout (exceeding it is [`GuardError::Timeout`]: the
+//! guard's latency budget is spent, so it is not retried); connect errors, 5xx and 429 are
+//! retried with exponential backoff (`backoff`, `2 * backoff`, ...).
+//!
+//! Long conversations are fitted to `max_context` when a tokenizer is configured (see
+//! [`crate::tokenize`]); without one the whole conversation is sent and a server that rejects
+//! it answers with an error, never a silent cut.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+use crate::classifier::{
+    BoxFuture, Classifier, ClassifyRequest, GuardError, ScoreSource, Truncation, Verdict,
+};
+use crate::output::{VerdictLogprobs, VerdictScore, parse_output};
+use crate::prompt::render;
+use crate::taxonomy::Taxonomy;
+use crate::tokenize::GuardTokenizer;
+
+/// Settings of a [`RemoteClassifier`].
+#[derive(Debug, Clone)]
+pub struct RemoteOptions {
+    /// Server base URL (`http://host:8000`, `http://host:8000/v1` or the full
+    /// `.../v1/completions`).
+    pub url: String,
+    /// The `model` field sent to the server.
+    pub model: String,
+    /// Sent as `Authorization: Bearer ...` when set.
+    pub api_key: Option<String>,
+    /// Limit for one attempt (connect + response).
+    pub timeout: Duration,
+    /// Limit for establishing a connection.
+    pub connect_timeout: Duration,
+    /// Extra attempts after a connect error, a 5xx or a 429.
+    pub retries: u32,
+    /// Wait before the first retry; doubles for each further one.
+    pub backoff: Duration,
+    /// `max_tokens` of the completion (the verdict needs at most 12).
+    pub max_tokens: u32,
+    /// `logprobs` asked for (top-k at each position).
+    pub logprobs: u32,
+    /// Tokenizer used to fit long conversations into `max_context`.
+    pub tokenizer: Option<Arc<GuardTokenizer>>,
+    /// The served model's context in tokens; defaults to the template's.
+    pub max_context: Option<usize>,
+}
+
+impl RemoteOptions {
+    /// Defaults: 10 s per attempt, 2 s to connect, 2 retries from 100 ms, 12 tokens, top-20.
+    pub fn new(url: impl Into<String>, model: impl Into<String>) -> Self {
+        RemoteOptions {
+            url: url.into(),
+            model: model.into(),
+            api_key: None,
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(2),
+            retries: 2,
+            backoff: Duration::from_millis(100),
+            max_tokens: 12,
+            logprobs: 20,
+            tokenizer: None,
+            max_context: None,
+        }
+    }
+}
+
+/// What one completion call returned, for `warden classify --tokens`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteCompletion {
+    /// The prompt string sent.
+    pub prompt: String,
+    /// The completion text.
+    pub generated: String,
+    /// Top log-probs at the scored position, best first: (token string, logprob).
+    pub top: Vec<(String, f32)>,
+    /// The score from log-probs, when the server sent any.
+    pub score: Option<VerdictScore>,
+}
+
+/// A verdict plus the completions it was made from (one per window).
+#[derive(Debug, Clone)]
+pub struct RemoteOutcome {
+    pub verdict: Verdict,
+    pub completions: Vec<RemoteCompletion>,
+}
+
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The remote guard.
+#[derive(Clone)]
+pub struct RemoteClassifier {
+    client: HttpsClient,
+    endpoint: Uri,
+    options: RemoteOptions,
+}
+
+impl std::fmt::Debug for RemoteClassifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteClassifier")
+            .field("endpoint", &self.endpoint)
+            .field("model", &self.options.model)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `base` with `/v1/completions` appended unless it already ends with it (or with `/v1`).
+fn completions_endpoint(base: &str) -> Result<Uri, GuardError> {
+    let trimmed = base.trim().trim_end_matches('/');
+    let full = if trimmed.ends_with("/completions") {
+        trimmed.to_string()
+    } else if trimmed.ends_with("/v1") {
+        format!("{trimmed}/completions")
+    } else {
+        format!("{trimmed}/v1/completions")
+    };
+    let uri: Uri = full.parse().map_err(|e| {
+        GuardError::Backend(format!(
+            "invalid remote guard URL {base:?}: {e} (expected http(s)://host:port)"
+        ))
+    })?;
+    match uri.scheme_str() {
+        Some("http" | "https") if uri.authority().is_some() => Ok(uri),
+        _ => Err(GuardError::Backend(format!(
+            "invalid remote guard URL {base:?}: expected http(s)://host:port"
+        ))),
+    }
+}
+
+/// The prompt without the template's BOS text (LG3 starts with `" <|begin_of_text|>"`).
+fn server_prompt(text: &str) -> &str {
+    let t = text.strip_prefix(' ').unwrap_or(text);
+    t.strip_prefix("<|begin_of_text|>").unwrap_or(text)
+}
+
+/// Reads `(token, top-k)` per generated position from either log-probs shape.
+fn positions(logprobs: &Value) -> Vec<(String, Vec<(String, f32)>)> {
+    let as_f32 = |v: &Value| v.as_f64().map(|x| x as f32);
+    if let Some(content) = logprobs.get("content").and_then(Value::as_array) {
+        return content
+            .iter()
+            .map(|pos| {
+                let token = pos
+                    .get("token")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let mut top: Vec<(String, f32)> = pos
+                    .get("top_logprobs")
+                    .and_then(Value::as_array)
+                    .map(|entries| {
+                        entries
+                            .iter()
+                            .filter_map(|e| {
+                                Some((
+                                    e.get("token")?.as_str()?.to_string(),
+                                    as_f32(e.get("logprob")?)?,
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if let Some(lp) = pos.get("logprob").and_then(as_f32)
+                    && !top.iter().any(|(t, _)| *t == token)
+                {
+                    top.push((token.clone(), lp));
+                }
+                (token, top)
+            })
+            .collect();
+    }
+    let tokens = logprobs.get("tokens").and_then(Value::as_array);
+    let chosen_lp = logprobs.get("token_logprobs").and_then(Value::as_array);
+    let tops = logprobs.get("top_logprobs").and_then(Value::as_array);
+    let Some(tokens) = tokens else {
+        return Vec::new();
+    };
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let token = token.as_str().unwrap_or_default().to_string();
+            let mut top: Vec<(String, f32)> = tops
+                .and_then(|t| t.get(i))
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), as_f32(v)?)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(lp) = chosen_lp.and_then(|c| c.get(i)).and_then(as_f32)
+                && !top.iter().any(|(t, _)| *t == token)
+            {
+                top.push((token.clone(), lp));
+            }
+            (token, top)
+        })
+        .collect()
+}
+
+/// The verdict log-probs at the first non-whitespace position, and that position's top list.
+fn verdict_logprobs(logprobs: &Value) -> Option<(VerdictLogprobs, Vec<(String, f32)>)> {
+    let positions = positions(logprobs);
+    let (_, mut top) = positions
+        .into_iter()
+        .find(|(token, _)| !token.trim().is_empty())?;
+    top.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let find = |name: &str| top.iter().find(|(t, _)| t == name).map(|(_, lp)| *lp);
+    let lp = VerdictLogprobs {
+        safe: find("safe"),
+        unsafe_: find("unsafe"),
+        space_safe: find(" safe"),
+        space_unsafe: find(" unsafe"),
+    };
+    Some((lp, top))
+}
+
+impl RemoteClassifier {
+    /// Builds the client; fails on an invalid URL.
+    pub fn new(options: RemoteOptions) -> Result<Self, GuardError> {
+        let endpoint = completions_endpoint(&options.url)?;
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(options.connect_timeout));
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(64)
+            .build(https);
+        Ok(RemoteClassifier {
+            client,
+            endpoint,
+            options,
+        })
+    }
+
+    /// The completions endpoint requests go to.
+    pub fn endpoint(&self) -> &Uri {
+        &self.endpoint
+    }
+
+    /// One HTTP attempt: the status and body, or the transport error.
+    async fn attempt(&self, body: &Bytes) -> Result<(StatusCode, Bytes), AttemptError> {
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(self.endpoint.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json");
+        if let Some(key) = &self.options.api_key {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {key}"));
+        }
+        let request = builder
+            .body(Full::new(body.clone()))
+            .map_err(|e| AttemptError::Fatal(format!("building the request failed: {e}")))?;
+        let response = self.client.request(request).await.map_err(|e| {
+            if e.is_connect() {
+                AttemptError::Retryable(format!("cannot connect to {}: {e}", self.endpoint))
+            } else {
+                AttemptError::Fatal(format!("request to {} failed: {e}", self.endpoint))
+            }
+        })?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| AttemptError::Fatal(format!("reading the response failed: {e}")))?
+            .to_bytes();
+        Ok((status, bytes))
+    }
+
+    /// Sends one prompt (retrying as the module doc says) and returns the completion.
+    pub async fn complete(&self, prompt: &str) -> Result<RemoteCompletion, GuardError> {
+        let body = json!({
+            "model": self.options.model,
+            "prompt": prompt,
+            "max_tokens": self.options.max_tokens,
+            "temperature": 0,
+            "logprobs": self.options.logprobs,
+            "stream": false,
+        });
+        let body = Bytes::from(body.to_string());
+        let mut attempt = 0u32;
+        let (status, bytes) = loop {
+            let result = tokio::time::timeout(self.options.timeout, self.attempt(&body)).await;
+            let retry_reason = match result {
+                Err(_) => return Err(GuardError::Timeout(self.options.timeout)),
+                Ok(Err(AttemptError::Fatal(message))) => return Err(GuardError::Backend(message)),
+                Ok(Err(AttemptError::Retryable(message))) => message,
+                Ok(Ok((status, bytes)))
+                    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS =>
+                {
+                    format!(
+                        "remote guard answered {status}: {}",
+                        excerpt(&String::from_utf8_lossy(&bytes))
+                    )
+                }
+                Ok(Ok(ok)) => break ok,
+            };
+            if attempt >= self.options.retries {
+                return Err(GuardError::Backend(format!(
+                    "{retry_reason} (after {} attempts)",
+                    attempt + 1
+                )));
+            }
+            let wait = self.options.backoff.saturating_mul(1u32 << attempt.min(16));
+            tracing::debug!(attempt, ?wait, reason = %retry_reason, "retrying remote guard");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        };
+        if !status.is_success() {
+            return Err(GuardError::Backend(format!(
+                "remote guard answered {status}: {}",
+                excerpt(&String::from_utf8_lossy(&bytes))
+            )));
+        }
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            GuardError::Backend(format!(
+                "remote guard sent invalid JSON ({e}): {}",
+                excerpt(&String::from_utf8_lossy(&bytes))
+            ))
+        })?;
+        let choice = value.get("choices").and_then(|c| c.get(0)).ok_or_else(|| {
+            GuardError::Backend(format!(
+                "remote guard response has no choices[0]: {}",
+                excerpt(&value.to_string())
+            ))
+        })?;
+        let generated = choice
+            .get("text")
+            .and_then(Value::as_str)
+            .ok_or_else(|| GuardError::Backend("remote guard choice has no text".to_string()))?
+            .to_string();
+        let (score, top) = match choice
+            .get("logprobs")
+            .filter(|l| !l.is_null())
+            .and_then(verdict_logprobs)
+        {
+            Some((lp, top)) => (lp.score(), top),
+            None => (None, Vec::new()),
+        };
+        Ok(RemoteCompletion {
+            prompt: prompt.to_string(),
+            generated,
+            top,
+            score,
+        })
+    }
+
+    /// Classifies and returns the completions too (for `warden classify --tokens`).
+    pub async fn classify_detailed(
+        &self,
+        request: &ClassifyRequest,
+    ) -> Result<RemoteOutcome, GuardError> {
+        let started = Instant::now();
+        let taxonomy: &Taxonomy = &request.taxonomy;
+        let (prompts, truncation, judged) = match &self.options.tokenizer {
+            Some(tokenizer) => {
+                let max = self
+                    .options
+                    .max_context
+                    .unwrap_or_else(|| taxonomy.template.context_length());
+                let encoded = tokenizer.encode_conversation(taxonomy, &request.turns, max)?;
+                let judged = encoded
+                    .prompts
+                    .first()
+                    .map(|p| p.judged)
+                    .ok_or_else(|| GuardError::Backend("no prompt was encoded".to_string()))?;
+                let texts: Vec<String> = encoded.prompts.into_iter().map(|p| p.text).collect();
+                (texts, encoded.truncation, judged)
+            }
+            None => {
+                let rendered = render(taxonomy, &request.turns)?;
+                (vec![rendered.text], None::<Truncation>, rendered.judged)
+            }
+        };
+
+        let mut completions = Vec::with_capacity(prompts.len());
+        let mut verdict: Option<Verdict> = None;
+        for text in &prompts {
+            let completion = self.complete(server_prompt(text)).await?;
+            let parsed = parse_output(&completion.generated, taxonomy);
+            let (score, source) = match completion.score {
+                Some(score) => (score, ScoreSource::Logprobs),
+                None => {
+                    let parsed = parsed.clone()?;
+                    let unsafe_score = if parsed.is_unsafe { 1.0 } else { 0.0 };
+                    (
+                        VerdictScore {
+                            unsafe_score,
+                            logprob_safe: None,
+                            logprob_unsafe: None,
+                        },
+                        ScoreSource::VerdictText,
+                    )
+                }
+            };
+            let is_unsafe = score.unsafe_score >= request.threshold;
+            let categories = if is_unsafe || request.always_decode {
+                parsed?.categories
+            } else {
+                Vec::new()
+            };
+            let window = Verdict {
+                judged,
+                unsafe_score: score.unsafe_score,
+                is_unsafe,
+                categories,
+                logprob_safe: score.logprob_safe,
+                logprob_unsafe: score.logprob_unsafe,
+                score_source: source,
+                truncation: truncation.clone(),
+                latency: Duration::ZERO,
+            };
+            verdict = Some(match verdict {
+                None => window,
+                Some(mut merged) => {
+                    for c in window.categories {
+                        if !merged.categories.contains(&c) {
+                            merged.categories.push(c);
+                        }
+                    }
+                    if window.unsafe_score > merged.unsafe_score {
+                        merged.unsafe_score = window.unsafe_score;
+                        merged.logprob_safe = window.logprob_safe;
+                        merged.logprob_unsafe = window.logprob_unsafe;
+                    }
+                    merged.is_unsafe |= window.is_unsafe;
+                    if window.score_source == ScoreSource::VerdictText {
+                        merged.score_source = ScoreSource::VerdictText;
+                    }
+                    merged
+                }
+            });
+            completions.push(completion);
+        }
+        let mut verdict =
+            verdict.ok_or_else(|| GuardError::Backend("no prompt was classified".to_string()))?;
+        verdict.latency = started.elapsed();
+        Ok(RemoteOutcome {
+            verdict,
+            completions,
+        })
+    }
+}
+
+#[derive(Debug)]
+enum AttemptError {
+    Retryable(String),
+    Fatal(String),
+}
+
+fn excerpt(s: &str) -> String {
+    let mut out: String = s.chars().take(200).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+impl Classifier for RemoteClassifier {
+    fn classify(&self, request: ClassifyRequest) -> BoxFuture<'_, Result<Verdict, GuardError>> {
+        Box::pin(async move { Ok(self.classify_detailed(&request).await?.verdict) })
+    }
+
+    fn describe(&self) -> String {
+        format!("remote {} (model {})", self.endpoint, self.options.model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_forms() {
+        for base in [
+            "http://127.0.0.1:8000",
+            "http://127.0.0.1:8000/",
+            "http://127.0.0.1:8000/v1",
+            "http://127.0.0.1:8000/v1/completions",
+        ] {
+            assert_eq!(
+                completions_endpoint(base).expect("valid").to_string(),
+                "http://127.0.0.1:8000/v1/completions"
+            );
+        }
+        assert!(completions_endpoint("localhost:8000").is_err());
+        assert!(completions_endpoint("ftp://x/").is_err());
+    }
+
+    #[test]
+    fn server_prompt_drops_bos_text_only() {
+        assert_eq!(server_prompt(" <|begin_of_text|><|start"), "<|start");
+        assert_eq!(server_prompt("<|begin_of_text|>x"), "x");
+        assert_eq!(server_prompt("[INST] x"), "[INST] x");
+        assert_eq!(server_prompt(" [INST]"), " [INST]");
+    }
+
+    #[test]
+    fn reads_both_logprob_shapes() {
+        let legacy = json!({
+            "tokens": ["\n\n", "unsafe", "\n", "S1"],
+            "token_logprobs": [-0.01, -0.2, -0.01, -0.1],
+            "top_logprobs": [{"\n\n": -0.01}, {"unsafe": -0.2, "safe": -1.8, " unsafe": -5.0}, {}, {}]
+        });
+        let (lp, top) = verdict_logprobs(&legacy).expect("has positions");
+        assert_eq!(lp.unsafe_, Some(-0.2));
+        assert_eq!(lp.safe, Some(-1.8));
+        assert_eq!(lp.space_unsafe, Some(-5.0));
+        assert_eq!(top[0].0, "unsafe");
+        let content = json!({"content": [
+            {"token": "safe", "logprob": -0.05, "top_logprobs": [
+                {"token": "safe", "logprob": -0.05}, {"token": "unsafe", "logprob": -3.0}]}
+        ]});
+        let (lp, _) = verdict_logprobs(&content).expect("has positions");
+        assert_eq!(lp.safe, Some(-0.05));
+        assert_eq!(lp.unsafe_, Some(-3.0));
+    }
+}
