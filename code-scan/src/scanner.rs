@@ -281,6 +281,15 @@ impl Scanner {
 
     /// Runs every rule's `flagged` and `passes` examples in each of its languages.
     pub fn verify_examples(&self) -> Result<(), ScanError> {
+        match self.example_failures().into_iter().next() {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// Every example failure of every rule (empty when all rules agree with their examples).
+    pub fn example_failures(&self) -> Vec<ScanError> {
+        let mut failures = Vec::new();
         let options = ScanOptions::default();
         for rule in &self.inner.rules {
             let languages: Vec<Option<Language>> = if rule.languages.is_empty() {
@@ -305,19 +314,23 @@ impl Scanner {
                 ] {
                     for (index, example) in examples.iter().enumerate() {
                         let block = CodeBlock::whole(example.clone(), language);
-                        let findings = self
-                            .scan_block_with(&block, &options)
-                            .map_err(|e| fail(kind, index, format!("scan failed: {e}")))?;
+                        let findings = match self.scan_block_with(&block, &options) {
+                            Ok(findings) => findings,
+                            Err(e) => {
+                                failures.push(fail(kind, index, format!("scan failed: {e}")));
+                                continue;
+                            }
+                        };
                         let fired = findings.iter().any(|f| f.rule_id == rule.id);
                         if must_fire && !fired {
-                            return Err(fail(
+                            failures.push(fail(
                                 kind,
                                 index,
                                 "the rule did not flag it (missing)".into(),
                             ));
                         }
                         if !must_fire && fired {
-                            return Err(fail(
+                            failures.push(fail(
                                 kind,
                                 index,
                                 "the rule flagged a look-alike (noisy)".into(),
@@ -327,7 +340,7 @@ impl Scanner {
                 }
             }
         }
-        Ok(())
+        failures
     }
 
     /// The compiled rules.
