@@ -130,8 +130,15 @@ pub async fn run_policy_command(
             let summary = run_tests(&set, guard.as_deref(), &scanner, stdout).await?;
             writeln!(
                 stdout,
-                "{} passed, {} failed, {} skipped (no --guard-model)",
-                summary.passed, summary.failed, summary.skipped
+                "{} passed, {} failed, {} skipped{}",
+                summary.passed,
+                summary.failed,
+                summary.skipped,
+                if summary.skipped > 0 {
+                    " (prompt and response tests need --guard-model)"
+                } else {
+                    ""
+                }
             )?;
             Ok(if summary.failed == 0 {
                 ExitCode::SUCCESS
@@ -329,17 +336,16 @@ pub async fn run_tests(
                     writeln!(out, "PASS {} ({})", test.name, test.source)?;
                 } else {
                     summary.failed += 1;
-                    let mut why = format!("expected {}, got {}", test.expect, decision.intended);
+                    let mut why = format!(
+                        "expected {}, got {} ({})",
+                        test.expect,
+                        decision.intended,
+                        describe_decision(&decision)
+                    );
                     if !missing.is_empty() {
                         why.push_str(&format!("; missing hits: {}", missing.join(", ")));
                     }
-                    writeln!(
-                        out,
-                        "FAIL {} ({}): {why}; {}",
-                        test.name,
-                        test.source,
-                        describe_decision(&decision)
-                    )?;
+                    writeln!(out, "FAIL {} ({}): {why}", test.name, test.source)?;
                 }
             }
             Err(reason) => {
@@ -361,9 +367,16 @@ fn describe_decision(d: &Decision) -> String {
         .iter()
         .map(|c| format!("{} ({}): {}", c.id, c.name, c.action))
         .collect();
-    parts.push(format!("categories [{}]", cats.join(", ")));
-    parts.push(format!("rules [{}]", d.rules.join(", ")));
-    format!("verdict: {}", parts.join(", "))
+    if !cats.is_empty() {
+        parts.push(format!("categories [{}]", cats.join(", ")));
+    }
+    if !d.rules.is_empty() {
+        parts.push(format!("code rules [{}]", d.rules.join(", ")));
+    }
+    if cats.is_empty() && d.rules.is_empty() {
+        parts.push("nothing hit".to_owned());
+    }
+    parts.join(", ")
 }
 
 /// Runs one test; `Err` carries why it could not be judged.

@@ -13,7 +13,7 @@ use serde_saphyr::Spanned;
 #[schemars(title = "Warden policy file")]
 pub struct RawPolicyFile {
     /// Format version; must be `1`.
-    #[schemars(with = "u32")]
+    #[schemars(with = "u32", range(min = 1, max = 1))]
     pub version: Spanned<u32>,
     /// Policies defined in this file; names are unique across the whole directory.
     #[serde(default)]
@@ -127,7 +127,7 @@ pub struct RawGuard {
     pub default_action: Option<RawRuleAction>,
     /// Unsafe-score threshold, 0..1, for every category without its own (default 0.5).
     #[serde(default)]
-    #[schemars(with = "Option<f32>")]
+    #[schemars(with = "Option<f32>", range(min = 0.0, max = 1.0))]
     pub default_threshold: Option<Spanned<f32>>,
     /// Per-category settings keyed by the template's code (`S1`, `O3`, ...) or a custom
     /// category's `id`.
@@ -148,7 +148,7 @@ pub struct RawCategoryRule {
     pub action: Option<RawRuleAction>,
     /// Unsafe score, 0..1, at or above which the action applies (default 0.5).
     #[serde(default)]
-    #[schemars(with = "Option<f32>")]
+    #[schemars(with = "Option<f32>", range(min = 0.0, max = 1.0))]
     pub threshold: Option<Spanned<f32>>,
 }
 
@@ -169,7 +169,7 @@ pub struct RawCustomCategory {
     pub action: Option<RawRuleAction>,
     /// Unsafe score, 0..1, at or above which the action applies (default: `default_threshold`).
     #[serde(default)]
-    #[schemars(with = "Option<f32>")]
+    #[schemars(with = "Option<f32>", range(min = 0.0, max = 1.0))]
     pub threshold: Option<Spanned<f32>>,
 }
 
@@ -270,7 +270,7 @@ pub struct RawFailure {
 pub struct RawBlockResponse {
     /// HTTP status, 400..599, for a blocked prompt (default 400).
     #[serde(default)]
-    #[schemars(with = "Option<u16>")]
+    #[schemars(with = "Option<u16>", range(min = 400, max = 599))]
     pub status: Option<Spanned<u16>>,
     /// Message shown to the client (default: a generic refusal).
     #[serde(default)]
