@@ -2,6 +2,7 @@
 //! and classifiers (in-process candle models and remote inference servers) behind the
 //! dyn-compatible [`Classifier`] boundary.
 
+pub mod candle_backend;
 pub mod classifier;
 pub mod load;
 pub mod model;
@@ -12,6 +13,7 @@ pub mod strip;
 pub mod taxonomy;
 pub mod tokenize;
 
+pub use candle_backend::{CandleClassifier, CandleOptions, TokenDetails, TokenLogprob};
 pub use classifier::{
     BoxFuture, Classifier, ClassifyRequest, GuardError, JudgedRole, ScoreSource, Truncation, Turn,
     TurnRole, Verdict,

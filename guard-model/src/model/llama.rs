@@ -308,6 +308,28 @@ impl Llama {
         cache: &mut KvCache,
         head: &Head,
     ) -> Result<Tensor, ModelError> {
+        let hidden = self.forward_hidden(rows, padding, cache)?;
+        self.project(&hidden, head)
+    }
+
+    /// Logits `[batch, n]` (f32) from final hidden states `[batch, hidden]`.
+    pub fn project(&self, hidden: &Tensor, head: &Head) -> Result<Tensor, ModelError> {
+        let logits = match head {
+            Head::Full => self.lm_head.forward(hidden)?,
+            Head::Rows(w) => hidden.matmul(&w.t()?)?,
+        };
+        Ok(logits.to_dtype(DType::F32)?)
+    }
+
+    /// Like [`Llama::forward_batch`] but returns the normalised final hidden state of each
+    /// row's last real token (`[batch, hidden]`), so the caller can score a few vocabulary
+    /// rows first and compute the full vocabulary only when it must decode.
+    pub fn forward_hidden(
+        &self,
+        rows: &[&[u32]],
+        padding: Padding,
+        cache: &mut KvCache,
+    ) -> Result<Tensor, ModelError> {
         let b = rows.len();
         if b == 0 || b != cache.batch() {
             return Err(shape(&format!(
@@ -369,12 +391,7 @@ impl Llama {
         let hidden = self.cfg.hidden_size;
         let idx = Tensor::new(last.as_slice(), &self.device)?;
         let x = x.reshape((b * t, hidden))?.index_select(&idx, 0)?;
-        let x = self.norm.forward(&x)?;
-        let logits = match head {
-            Head::Full => self.lm_head.forward(&x)?,
-            Head::Rows(w) => x.matmul(&w.t()?)?,
-        };
-        Ok(logits.to_dtype(DType::F32)?)
+        self.norm.forward(&x)
     }
 
     fn rope_tables(
