@@ -4,6 +4,7 @@
 
 pub mod candle_backend;
 pub mod classifier;
+pub mod cli;
 pub mod load;
 pub mod model;
 pub mod output;

@@ -301,3 +301,192 @@ async fn connect_errors_are_retried_then_reported() {
     assert!(message.contains("cannot connect"), "{message}");
     assert!(message.contains("after 3 attempts"), "{message}");
 }
+
+#[tokio::test]
+async fn long_judged_turn_is_judged_in_windows() {
+    let mut replies: Vec<Reply> = (0..40)
+        .map(|_| ok(json!({"choices": [{"text": "safe"}]})))
+        .collect();
+    replies[1] = ok(json!({"choices": [{"text": "unsafe\nS10"}]}));
+    let (url, state) = mock(replies).await;
+    let mut o = options(&url);
+    o.tokenizer = Some(Arc::new(
+        warden_guard_model::GuardTokenizer::from_file(common::llama3_tokenizer())
+            .expect("tokenizer"),
+    ));
+    o.max_context = Some(400);
+    let remote = RemoteClassifier::new(o).expect("client");
+    let long: String = (0..600).map(|i| format!("w{i} ")).collect();
+    let verdict = remote
+        .classify(request(
+            vec![
+                user("earlier"),
+                Turn {
+                    role: TurnRole::Assistant,
+                    content: "ok".into(),
+                },
+                user(&long),
+            ],
+            Template::Lg2,
+        ))
+        .await
+        .expect("verdict");
+    let truncation = verdict.truncation.clone().expect("reported");
+    assert_eq!(truncation.dropped_turns, 2);
+    assert!(truncation.windows >= 2);
+    let sent = state.lock().expect("state").requests.len();
+    assert_eq!(sent, truncation.windows);
+    // Unsafe because the second window is, with its categories.
+    assert!(verdict.is_unsafe);
+    assert_eq!(verdict.categories, ["S10"]);
+    assert_eq!(verdict.score_source, ScoreSource::VerdictText);
+}
+
+mod common;
+
+mod cli {
+    use super::*;
+    use clap::Parser;
+    use std::process::ExitCode;
+    use warden_guard_model::cli::{ClassifyArgs, run_classify};
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        args: ClassifyArgs,
+    }
+
+    fn args(extra: &[&str]) -> ClassifyArgs {
+        let mut argv = vec!["warden-classify"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).expect("valid arguments").args
+    }
+
+    async fn run(args: ClassifyArgs, stdin: &str) -> (ExitCode, String) {
+        let mut out = Vec::new();
+        let code = run_classify(args, stdin.as_bytes(), &mut out)
+            .await
+            .expect("classify runs");
+        (code, String::from_utf8(out).expect("utf-8 output"))
+    }
+
+    fn scored(text: &str, unsafe_lp: f64, safe_lp: f64) -> Reply {
+        let first = text.split('\n').next().expect("a line");
+        ok(json!({"choices": [{
+            "text": text,
+            "logprobs": legacy_logprobs(first, json!({"unsafe": unsafe_lp, "safe": safe_lp})),
+        }]}))
+    }
+
+    #[tokio::test]
+    async fn json_output_for_one_conversation() {
+        let (url, state) = mock(vec![scored("unsafe\nS8", -0.05, -3.0)]).await;
+        let a = args(&["--remote", &url, "--remote-model", "lg", "--format", "json"]);
+        let (code, out) = run(a, r#"[{"role":"user","content":"pipe bomb recipe"}]"#).await;
+        assert_eq!(code, ExitCode::from(1));
+        let v: Value = serde_json::from_str(out.trim()).expect("one JSON line");
+        assert_eq!(v["verdict"], "unsafe");
+        assert_eq!(v["categories"], json!(["S8"]));
+        assert!(v["unsafe_score"].as_f64().expect("score") > 0.9);
+        assert!((v["logprob_unsafe"].as_f64().expect("lp") + 0.05).abs() < 1e-6);
+        assert!((v["logprob_safe"].as_f64().expect("lp") + 3.0).abs() < 1e-6);
+        assert!(v["latency_ms"].as_f64().expect("latency") >= 0.0);
+        assert_eq!(v["truncated"], false);
+        assert!(v.get("prompt").is_none());
+        assert_eq!(state.lock().expect("state").requests.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn json_lines_give_one_result_per_line() {
+        let replies = vec![
+            scored("safe", -6.0, -0.01),
+            scored("unsafe\nS1", -0.1, -2.0),
+        ];
+        let (url, _) = mock(replies).await;
+        let a = args(&["--remote", &url, "--remote-model", "lg", "--format", "json"]);
+        let input = "[{\"role\":\"user\",\"content\":\"hello\"}]\n[{\"role\":\"user\",\"content\":\"kill my neighbor\"}]\n[{\"role\":\"wizard\",\"content\":\"x\"}]\n";
+        let (code, out) = run(a, input).await;
+        let lines: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["verdict"], "safe");
+        assert_eq!(lines[1]["verdict"], "unsafe");
+        assert_eq!(lines[1]["categories"], json!(["S1"]));
+        assert_eq!(lines[2]["line"], 3);
+        assert!(
+            lines[2]["error"]
+                .as_str()
+                .expect("error")
+                .contains("wizard")
+        );
+        assert_eq!(code, ExitCode::from(2));
+    }
+
+    #[tokio::test]
+    async fn plain_text_and_text_format() {
+        let (url, state) = mock(vec![scored("safe", -7.0, -0.001)]).await;
+        let a = args(&["--remote", &url, "--remote-model", "lg"]);
+        let (code, out) = run(a, "How do I bake bread?\n").await;
+        assert_eq!(code, ExitCode::SUCCESS);
+        assert!(out.starts_with("safe (score 0.0"), "{out}");
+        let s = state.lock().expect("state");
+        let prompt = s.requests[0].1["prompt"].as_str().expect("prompt");
+        assert!(
+            prompt.contains("User: How do I bake bread?\n\n<END"),
+            "{prompt}"
+        );
+    }
+
+    #[tokio::test]
+    async fn tokens_with_tokenizer_and_custom_categories() {
+        let (url, _) = mock(vec![scored("unsafe\nS1", -0.2, -1.7)]).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cats = dir.path().join("cats.yaml");
+        std::fs::write(&cats, "- name: Credential Leakage\n- name: Spam\n").expect("write");
+        let tokenizer = common::llama3_tokenizer().to_str().expect("utf-8 path");
+        let a = args(&[
+            "--remote",
+            &url,
+            "--remote-model",
+            "lg",
+            "--format",
+            "json",
+            "--tokens",
+            "--tokenizer",
+            tokenizer,
+            "--categories",
+            cats.to_str().expect("utf-8 path"),
+        ]);
+        let (code, out) = run(a, "my AWS key is AKIAXXXX").await;
+        assert_eq!(code, ExitCode::from(1));
+        let v: Value = serde_json::from_str(out.trim()).expect("JSON");
+        assert_eq!(v["categories"], json!(["S1"]));
+        let prompt = v["prompt"].as_str().expect("prompt");
+        assert!(prompt.contains("S1: Credential Leakage. \nS2: Spam. \n"));
+        let ids = v["input_ids"].as_array().expect("ids");
+        assert_eq!(ids[0], 128000);
+        assert_eq!(ids.iter().filter(|i| **i == 128000).count(), 1);
+        let top5 = v["top5"].as_array().expect("top5");
+        assert_eq!(top5[0]["id"], 39257);
+        assert_eq!(top5[0]["token"], "unsafe");
+        assert_eq!(top5[1]["id"], 19193);
+        assert_eq!(v["generated"], "unsafe\nS1");
+    }
+
+    #[tokio::test]
+    async fn model_errors_fail_fast() {
+        let a = args(&["--model", "hf:nobody/not-a-cached-guard"]);
+        let started = std::time::Instant::now();
+        let err = run_classify(a, "hi".as_bytes(), Vec::new())
+            .await
+            .expect_err("not cached");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let message = err.to_string();
+        assert!(message.contains("--remote"), "{message}");
+        assert!(Cli::try_parse_from(["x", "--remote", "http://h"]).is_err());
+        assert!(Cli::try_parse_from(["x"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--model", "m", "--template", "lg9"]).is_err());
+    }
+}

@@ -1,0 +1,636 @@
+//! `warden classify`: judge conversations from stdin with an in-process model or a remote guard.
+//!
+//! Input (stdin), detected in this order:
+//! 1. one JSON conversation: `[{"role": "user", "content": "..."}, ...]` (or
+//!    `{"messages": [...]}`);
+//! 2. JSON Lines: one such conversation per non-empty line, one result per line, one loaded
+//!    model for all;
+//! 3. anything else: plain text, one user message.
+//!
+//! Roles are `user`, `assistant`, `system` (also `developer`) and `tool`; `content` is a string
+//! or a list of `{"type": "text", "text": ...}` parts (other part types are skipped).
+//!
+//! Output: `--format text` prints `safe (score 0.0012)` / `unsafe S1,S8 (score 0.9731)` per
+//! conversation; `--format json` prints one JSON object per conversation per line with
+//! `verdict`, `categories`, `unsafe_score`, `logprob_safe`, `logprob_unsafe`, `latency_ms`,
+//! `truncated` (and `truncation`, `score_source`), plus `prompt`, `input_ids`, `top5` and
+//! `generated` with `--tokens`.
+//!
+//! Exit status: 0 when every conversation is safe, 1 when any is unsafe, 2 when a JSON Lines
+//! line failed (its result line carries `error`); other failures are a [`CliError`].
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::candle_backend::{CandleClassifier, CandleOptions};
+use crate::classifier::{
+    Classifier, ClassifyRequest, GuardError, ScoreSource, Turn, TurnRole, Verdict,
+};
+use crate::remote::{RemoteClassifier, RemoteOptions};
+use crate::taxonomy::{Taxonomy, TaxonomyError, Template};
+use crate::tokenize::{GuardTokenizer, TokenizeError};
+
+/// Output format of `warden classify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Arguments of `warden classify`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClassifyArgs {
+    /// Model to run in-process: a Hugging Face model directory, a .gguf file, or `hf:ORG/NAME`
+    /// (resolved from the local Hugging Face cache).
+    #[arg(
+        long,
+        value_name = "PATH|hf:ID",
+        required_unless_present = "remote",
+        conflicts_with = "remote"
+    )]
+    pub model: Option<String>,
+    /// Base URL of an OpenAI-compatible completions server serving Llama Guard
+    /// (vLLM, llama.cpp, Ollama), e.g. `http://127.0.0.1:8000`.
+    #[arg(long, value_name = "URL", requires = "remote_model")]
+    pub remote: Option<String>,
+    /// The `model` name the remote server knows the guard by.
+    #[arg(long, value_name = "NAME")]
+    pub remote_model: Option<String>,
+    /// API key for the remote server (sent as a bearer token).
+    #[arg(long, env = "WARDEN_REMOTE_API_KEY", hide_env_values = true)]
+    pub remote_api_key: Option<String>,
+    /// Seconds one remote attempt may take.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub remote_timeout: f64,
+    /// tokenizer.json to use: with `--model`, instead of the one beside the weights; with
+    /// `--remote`, to fit long conversations and print token ids.
+    #[arg(long, value_name = "FILE")]
+    pub tokenizer: Option<PathBuf>,
+    /// Prompt template: lg2 (default), lg3-8b, lg3-1b or lg1.
+    #[arg(long, default_value = "lg2", value_parser = parse_template)]
+    pub template: Template,
+    /// Custom categories: a JSON or YAML list of {name, description?}.
+    #[arg(long, value_name = "FILE")]
+    pub categories: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Also print the prompt, its token ids, the top-5 first tokens and the generated text.
+    #[arg(long)]
+    pub tokens: bool,
+    /// Unsafe score at or above which a conversation is unsafe.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+}
+
+fn parse_template(s: &str) -> Result<Template, String> {
+    s.parse().map_err(|e: TaxonomyError| e.to_string())
+}
+
+/// Why `warden classify` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("reading stdin failed: {0}")]
+    Stdin(#[source] std::io::Error),
+    #[error("writing the result failed: {0}")]
+    Stdout(#[source] std::io::Error),
+    #[error("invalid input: {0}")]
+    Input(String),
+    #[error(transparent)]
+    Taxonomy(#[from] TaxonomyError),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizeError),
+    #[error(transparent)]
+    Guard(#[from] GuardError),
+    #[error("{0}")]
+    Model(String),
+    #[error("invalid arguments: {0}")]
+    Usage(String),
+}
+
+/// One `{role, content}` entry as people write it.
+fn parse_turn(value: &Value, index: usize) -> Result<Turn, String> {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| format!("message {index} is not an object with role and content"))?;
+    let role = obj
+        .get("role")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("message {index} has no string \"role\""))?;
+    let role = match role {
+        "user" => TurnRole::User,
+        "assistant" => TurnRole::Assistant,
+        "system" | "developer" => TurnRole::System,
+        "tool" | "function" | "ipython" => TurnRole::Tool,
+        other => {
+            return Err(format!(
+                "message {index} has role {other:?}; use user, assistant, system or tool"
+            ));
+        }
+    };
+    let content = match obj.get("content") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Some(_) => {
+            return Err(format!(
+                "message {index}: \"content\" must be a string or a list of text parts"
+            ));
+        }
+    };
+    Ok(Turn { role, content })
+}
+
+fn parse_conversation(value: &Value) -> Result<Vec<Turn>, String> {
+    let messages = match value {
+        Value::Array(items) => items,
+        Value::Object(obj) => obj
+            .get("messages")
+            .and_then(Value::as_array)
+            .ok_or("expected a list of messages or an object with \"messages\"")?,
+        _ => return Err("expected a list of messages".to_string()),
+    };
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| parse_turn(m, i + 1))
+        .collect()
+}
+
+/// Conversations read from stdin; `Err` entries are JSON Lines lines that did not parse.
+#[derive(Debug)]
+enum Input {
+    Single(Vec<Turn>),
+    Lines(Vec<Result<Vec<Turn>, String>>),
+}
+
+fn parse_input(text: &str) -> Result<Input, CliError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(CliError::Input(
+            "stdin is empty: pipe a JSON conversation, JSON Lines or a plain-text message".into(),
+        ));
+    }
+    let looks_json = trimmed.starts_with('[') || trimmed.starts_with('{');
+    if !looks_json {
+        return Ok(Input::Single(vec![Turn {
+            role: TurnRole::User,
+            content: text.to_string(),
+        }]));
+    }
+    if let Ok(value) = serde_json::from_str::<Value>(trimmed) {
+        return parse_conversation(&value)
+            .map(Input::Single)
+            .map_err(CliError::Input);
+    }
+    let lines: Vec<Result<Vec<Turn>, String>> = trimmed
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str::<Value>(line)
+                .map_err(|e| format!("not JSON: {e}"))
+                .and_then(|v| parse_conversation(&v))
+        })
+        .collect();
+    if lines.iter().all(Result::is_err) {
+        return Err(CliError::Input(
+            "stdin starts like JSON but is neither one JSON conversation nor JSON Lines".into(),
+        ));
+    }
+    Ok(Input::Lines(lines))
+}
+
+/// `hf:ORG/NAME` resolved from the local Hugging Face cache (`$HF_HUB_CACHE`, else
+/// `$HF_HOME/hub`, else `~/.cache/huggingface/hub`); anything else is a local path.
+pub fn resolve_model(spec: &str) -> Result<PathBuf, CliError> {
+    resolve_model_in(spec, &hf_hub_cache())
+}
+
+/// [`resolve_model`] with an explicit hub cache directory.
+pub fn resolve_model_in(spec: &str, hub: &Path) -> Result<PathBuf, CliError> {
+    let Some(id) = spec.strip_prefix("hf:") else {
+        let path = PathBuf::from(spec);
+        if !path.exists() {
+            return Err(CliError::Model(format!(
+                "model path {} does not exist (expected a Hugging Face model directory or a \
+                 .gguf file)",
+                path.display()
+            )));
+        }
+        return Ok(path);
+    };
+    let id = id.trim_matches('/');
+    let (repo, revision) = match id.split_once('@') {
+        Some((repo, rev)) => (repo, Some(rev)),
+        None => (id, None),
+    };
+    if repo.split('/').count() != 2 || repo.split('/').any(str::is_empty) {
+        return Err(CliError::Model(format!(
+            "invalid Hugging Face id {spec:?}: expected hf:ORG/NAME"
+        )));
+    }
+    let repo_dir = hub.join(format!("models--{}", repo.replace('/', "--")));
+    let offline_help = format!(
+        "{spec} is not in the local Hugging Face cache ({}) and Warden does not download \
+         models itself. Alternatives: download it with `huggingface-cli download {repo}` (HF_TOKEN \
+         for gated repos; set HF_HOME to use another cache), pass a local model directory or \
+         .gguf file with --model PATH, or use a served guard with --remote URL --remote-model NAME",
+        repo_dir.display()
+    );
+    let wanted = revision.unwrap_or("main");
+    let commit = std::fs::read_to_string(repo_dir.join("refs").join(wanted))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| wanted.to_string());
+    let snapshot = repo_dir.join("snapshots").join(&commit);
+    if snapshot.is_dir() {
+        return Ok(snapshot);
+    }
+    if revision.is_none() {
+        // No refs/main: take the most recently modified snapshot.
+        let newest = std::fs::read_dir(repo_dir.join("snapshots"))
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
+        if let Some(entry) = newest {
+            return Ok(entry.path());
+        }
+    }
+    Err(CliError::Model(offline_help))
+}
+
+fn hf_hub_cache() -> PathBuf {
+    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(dir) = non_empty("HF_HUB_CACHE") {
+        return PathBuf::from(dir);
+    }
+    if let Some(home) = non_empty("HF_HOME") {
+        return PathBuf::from(home).join("hub");
+    }
+    let base = non_empty("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| non_empty("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    base.join("huggingface").join("hub")
+}
+
+/// One top-k entry for `--tokens`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopToken {
+    /// Token id (absent for a remote guard without `--tokenizer`).
+    pub id: Option<u32>,
+    /// Token text, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub logprob: f32,
+}
+
+/// What `--tokens` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenDetails {
+    /// The rendered prompt (of the first window when the judged turn was split).
+    pub prompt: String,
+    /// Its token ids with the BOS (absent for a remote guard without `--tokenizer`).
+    pub input_ids: Option<Vec<u32>>,
+    /// The five most likely first tokens.
+    pub top5: Vec<TopToken>,
+    /// The greedy completion.
+    pub generated: String,
+}
+
+/// The guard the CLI runs.
+#[derive(Debug)]
+enum Backend {
+    Local(CandleClassifier),
+    Remote {
+        client: Box<RemoteClassifier>,
+        tokenizer: Option<Arc<GuardTokenizer>>,
+    },
+}
+
+impl Backend {
+    async fn classify(
+        &self,
+        request: ClassifyRequest,
+        want_details: bool,
+    ) -> Result<(Verdict, Option<TokenDetails>), GuardError> {
+        match self {
+            Backend::Local(model) => {
+                if !want_details {
+                    return Ok((model.classify(request).await?, None));
+                }
+                let d = model.inspect(request).await?;
+                let details = TokenDetails {
+                    prompt: d.prompt,
+                    input_ids: Some(d.input_ids),
+                    top5: d
+                        .top5
+                        .iter()
+                        .map(|t| TopToken {
+                            id: Some(t.id),
+                            token: model.tokenizer().decode(&[t.id]).ok(),
+                            logprob: t.logprob,
+                        })
+                        .collect(),
+                    generated: d.generated,
+                };
+                Ok((d.verdict, Some(details)))
+            }
+            Backend::Remote { client, tokenizer } => {
+                let outcome = client.classify_detailed(&request).await?;
+                let details = match (want_details, outcome.completions.first()) {
+                    (true, Some(first)) => {
+                        let (prompt, input_ids) = match tokenizer {
+                            Some(t) => {
+                                let encoded = t.encode_conversation(
+                                    &request.taxonomy,
+                                    &request.turns,
+                                    request.taxonomy.template.context_length(),
+                                )?;
+                                match encoded.prompts.into_iter().next() {
+                                    Some(p) => (p.text, Some(p.ids)),
+                                    None => (first.prompt.clone(), None),
+                                }
+                            }
+                            None => (first.prompt.clone(), None),
+                        };
+                        let top5 = first
+                            .top
+                            .iter()
+                            .take(5)
+                            .map(|(token, logprob)| TopToken {
+                                id: tokenizer.as_ref().and_then(|t| {
+                                    t.encode_text(token)
+                                        .ok()
+                                        .filter(|ids| ids.len() == 1)
+                                        .map(|ids| ids[0])
+                                }),
+                                token: Some(token.clone()),
+                                logprob: *logprob,
+                            })
+                            .collect();
+                        Some(TokenDetails {
+                            prompt,
+                            input_ids,
+                            top5,
+                            generated: first.generated.clone(),
+                        })
+                    }
+                    _ => None,
+                };
+                Ok((outcome.verdict, details))
+            }
+        }
+    }
+}
+
+fn build_backend(args: &ClassifyArgs) -> Result<Backend, CliError> {
+    if let Some(url) = &args.remote {
+        let model = args.remote_model.clone().ok_or_else(|| {
+            CliError::Usage("--remote needs --remote-model NAME (the served model's name)".into())
+        })?;
+        if !(args.remote_timeout.is_finite() && args.remote_timeout > 0.0) {
+            return Err(CliError::Usage(
+                "--remote-timeout must be a positive number of seconds".into(),
+            ));
+        }
+        let tokenizer = match &args.tokenizer {
+            Some(path) => Some(Arc::new(GuardTokenizer::from_file(path)?)),
+            None => None,
+        };
+        let mut options = RemoteOptions::new(url.clone(), model);
+        options.api_key = args.remote_api_key.clone();
+        options.timeout = Duration::from_secs_f64(args.remote_timeout);
+        options.tokenizer = tokenizer.clone();
+        let client = Box::new(RemoteClassifier::new(options)?);
+        return Ok(Backend::Remote { client, tokenizer });
+    }
+    let spec = args
+        .model
+        .as_deref()
+        .ok_or_else(|| CliError::Usage("give --model PATH|hf:ID or --remote URL".into()))?;
+    let path = resolve_model(spec)?;
+    load_local(&path, args)
+}
+
+fn load_local(path: &Path, args: &ClassifyArgs) -> Result<Backend, CliError> {
+    let options = CandleOptions {
+        tokenizer: args.tokenizer.clone(),
+        ..CandleOptions::default()
+    };
+    let model = CandleClassifier::load(path, options)
+        .map_err(|e| CliError::Model(format!("loading {} failed: {e}", path.display())))?;
+    Ok(Backend::Local(model))
+}
+
+/// The JSON result line for one conversation.
+fn result_json(verdict: &Verdict, details: Option<&TokenDetails>) -> Value {
+    let mut out = json!({
+        "verdict": if verdict.is_unsafe { "unsafe" } else { "safe" },
+        "categories": verdict.categories,
+        "unsafe_score": verdict.unsafe_score,
+        "logprob_safe": verdict.logprob_safe,
+        "logprob_unsafe": verdict.logprob_unsafe,
+        "latency_ms": verdict.latency.as_secs_f64() * 1000.0,
+        "truncated": verdict.truncation.is_some(),
+        "score_source": verdict.score_source,
+        "judged": verdict.judged,
+    });
+    if let Some(t) = &verdict.truncation {
+        out["truncation"] = json!({"dropped_turns": t.dropped_turns, "windows": t.windows});
+    }
+    if let Some(d) = details {
+        out["prompt"] = json!(d.prompt);
+        out["input_ids"] = json!(d.input_ids);
+        out["top5"] = json!(d.top5);
+        out["generated"] = json!(d.generated);
+    }
+    out
+}
+
+fn result_text(verdict: &Verdict, details: Option<&TokenDetails>) -> String {
+    let mut line = if verdict.is_unsafe {
+        if verdict.categories.is_empty() {
+            "unsafe".to_string()
+        } else {
+            format!("unsafe {}", verdict.categories.join(","))
+        }
+    } else {
+        "safe".to_string()
+    };
+    let source = match verdict.score_source {
+        ScoreSource::Logprobs => "",
+        ScoreSource::VerdictText => ", from the verdict text",
+    };
+    line.push_str(&format!(" (score {:.4}{source})", verdict.unsafe_score));
+    if let Some(t) = &verdict.truncation {
+        line.push_str(&format!(
+            " [truncated: {} older turns dropped, {} window(s)]",
+            t.dropped_turns, t.windows
+        ));
+    }
+    if let Some(d) = details {
+        line.push_str(&format!("\nprompt:\n{}\n", d.prompt));
+        if let Some(ids) = &d.input_ids {
+            line.push_str(&format!("input_ids: {ids:?}\n"));
+        }
+        let top: Vec<String> = d
+            .top5
+            .iter()
+            .map(|t| match (&t.token, t.id) {
+                (Some(tok), Some(id)) => format!("{id} {tok:?} {:.4}", t.logprob),
+                (Some(tok), None) => format!("{tok:?} {:.4}", t.logprob),
+                (None, Some(id)) => format!("{id} {:.4}", t.logprob),
+                (None, None) => format!("{:.4}", t.logprob),
+            })
+            .collect();
+        line.push_str(&format!("top5: {}\n", top.join(", ")));
+        line.push_str(&format!("generated: {:?}", d.generated));
+    }
+    line
+}
+
+/// Runs `warden classify` over `stdin`, writing results to `stdout`.
+pub async fn run_classify(
+    args: ClassifyArgs,
+    mut stdin: impl Read,
+    mut stdout: impl Write,
+) -> Result<ExitCode, CliError> {
+    if !(0.0..=1.0).contains(&args.threshold) {
+        return Err(CliError::Usage(
+            "--threshold must be between 0 and 1".into(),
+        ));
+    }
+    let taxonomy = Arc::new(match &args.categories {
+        Some(path) => Taxonomy::from_categories_file(args.template, path)?,
+        None => args.template.default_taxonomy(),
+    });
+    let mut text = String::new();
+    stdin.read_to_string(&mut text).map_err(CliError::Stdin)?;
+    let input = parse_input(&text)?;
+    let backend = build_backend(&args)?;
+
+    let request = |turns: Vec<Turn>| ClassifyRequest {
+        turns,
+        taxonomy: taxonomy.clone(),
+        threshold: args.threshold,
+        always_decode: args.tokens,
+    };
+    let write = |out: &mut dyn Write, verdict: &Verdict, details: Option<&TokenDetails>| {
+        let line = match args.format {
+            OutputFormat::Json => result_json(verdict, details).to_string(),
+            OutputFormat::Text => result_text(verdict, details),
+        };
+        writeln!(out, "{line}").map_err(CliError::Stdout)
+    };
+
+    let mut any_unsafe = false;
+    match input {
+        Input::Single(turns) => {
+            let (verdict, details) = backend.classify(request(turns), args.tokens).await?;
+            any_unsafe |= verdict.is_unsafe;
+            write(&mut stdout, &verdict, details.as_ref())?;
+        }
+        Input::Lines(lines) => {
+            let mut any_error = false;
+            for (index, line) in lines.into_iter().enumerate() {
+                let outcome = match line {
+                    Ok(turns) => backend
+                        .classify(request(turns), args.tokens)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                match outcome {
+                    Ok((verdict, details)) => {
+                        any_unsafe |= verdict.is_unsafe;
+                        write(&mut stdout, &verdict, details.as_ref())?;
+                    }
+                    Err(message) => {
+                        any_error = true;
+                        let line = match args.format {
+                            OutputFormat::Json => {
+                                json!({"line": index + 1, "error": message}).to_string()
+                            }
+                            OutputFormat::Text => format!("error (line {}): {message}", index + 1),
+                        };
+                        writeln!(stdout, "{line}").map_err(CliError::Stdout)?;
+                    }
+                }
+            }
+            if any_error {
+                stdout.flush().map_err(CliError::Stdout)?;
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    stdout.flush().map_err(CliError::Stdout)?;
+    Ok(if any_unsafe {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_input_kinds() {
+        match parse_input("hello there\n").expect("plain text") {
+            Input::Single(turns) => assert_eq!(turns[0].content, "hello there\n"),
+            other => panic!("{other:?}"),
+        }
+        let json = r#"[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url"}]}]"#;
+        match parse_input(json).expect("json") {
+            Input::Single(turns) => {
+                assert_eq!(turns.len(), 2);
+                assert_eq!(turns[1].content, "a");
+            }
+            other => panic!("{other:?}"),
+        }
+        let jsonl = "[{\"role\":\"user\",\"content\":\"a\"}]\n\n{\"messages\":[{\"role\":\"user\",\"content\":\"b\"}]}\n[{\"role\":\"robot\",\"content\":\"c\"}]\n";
+        match parse_input(jsonl).expect("jsonl") {
+            Input::Lines(lines) => {
+                assert_eq!(lines.len(), 3);
+                assert!(lines[0].is_ok() && lines[1].is_ok());
+                assert!(lines[2].as_ref().expect_err("bad role").contains("robot"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_input("   ").is_err());
+        assert!(parse_input("[not json").is_err());
+    }
+
+    #[test]
+    fn hf_ids_resolve_from_cache_or_fail_fast() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("models--meta-llama--Llama-Guard-3-1B");
+        let snap = repo.join("snapshots").join("abc123");
+        std::fs::create_dir_all(&snap).expect("mkdir");
+        std::fs::create_dir_all(repo.join("refs")).expect("mkdir");
+        std::fs::write(repo.join("refs").join("main"), "abc123\n").expect("write");
+        let found = resolve_model_in("hf:meta-llama/Llama-Guard-3-1B", dir.path());
+        let missing = resolve_model_in("hf:meta-llama/Llama-Guard-3-8B", dir.path());
+        assert_eq!(found.expect("cached"), snap);
+        let message = missing.expect_err("not cached").to_string();
+        assert!(message.contains("huggingface-cli download"), "{message}");
+        assert!(message.contains("--remote"), "{message}");
+        assert!(resolve_model("hf:nonsense").is_err());
+    }
+}
