@@ -528,7 +528,7 @@ pub async fn run_classify(
         turns,
         taxonomy: taxonomy.clone(),
         threshold: args.threshold,
-        always_decode: args.tokens,
+        always_decode: false,
     };
     let write = |out: &mut dyn Write, verdict: &Verdict, details: Option<&TokenDetails>| {
         let line = match args.format {

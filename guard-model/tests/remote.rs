@@ -489,4 +489,58 @@ mod cli {
         assert!(Cli::try_parse_from(["x"]).is_err());
         assert!(Cli::try_parse_from(["x", "--model", "m", "--template", "lg9"]).is_err());
     }
+
+    /// `--model` runs the in-process backend: the CLI's numbers equal the transformers
+    /// reference for the same tiny seeded model and prompt.
+    #[tokio::test]
+    async fn local_model_output_matches_reference() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let reference: Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join("tests/fixtures/reference/reference.json"))
+                .expect("reference fixture"),
+        )
+        .expect("reference JSON");
+        let case = &reference["cases"][0];
+        assert_eq!(case["model"], "tiny-llama3");
+        assert_eq!(case["template"], "lg2");
+        let model_dir = root.join("tests/fixtures/reference/tiny-llama3");
+        let tokenizer = common::llama3_tokenizer().to_str().expect("utf-8 path");
+        let argv = [
+            "--model",
+            model_dir.to_str().expect("utf-8 path"),
+            "--tokenizer",
+            tokenizer,
+            "--format",
+            "json",
+            "--tokens",
+            "--threshold",
+            "1.0",
+        ];
+        let stdin = case["conversation"].to_string();
+        let (code, out) = run(args(&argv), &stdin).await;
+        assert_eq!(code, ExitCode::SUCCESS, "{out}");
+        let v: Value = serde_json::from_str(out.trim()).expect("JSON");
+        let first = &case["first_position"];
+        let close = |a: &Value, b: &Value| {
+            (a.as_f64().expect("number") - b.as_f64().expect("number")).abs() < 1e-3
+        };
+        assert!(close(&v["logprob_safe"], &first["logprob_safe"]), "{v}");
+        assert!(close(&v["logprob_unsafe"], &first["logprob_unsafe"]), "{v}");
+        assert_eq!(v["prompt"], case["prompt"]);
+        assert_eq!(v["input_ids"], case["input_ids"]);
+        let ids = |list: &Value| -> Vec<Value> {
+            list.as_array()
+                .expect("list")
+                .iter()
+                .map(|e| e["id"].clone())
+                .collect()
+        };
+        assert_eq!(ids(&v["top5"]), ids(&first["top5"]));
+        assert_eq!(v["score_source"], "logprobs");
+        let at = &first["logprobs_at"];
+        let p = |id: &str| at[id].as_f64().expect("logprob").exp();
+        let expected =
+            (p("39257") + p("20451")) / (p("39257") + p("20451") + p("19193") + p("6220"));
+        assert!((v["unsafe_score"].as_f64().expect("score") - expected).abs() < 1e-3);
+    }
 }
