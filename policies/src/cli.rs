@@ -406,15 +406,17 @@ async fn run_one(
             Ok(policy.combine(&decisions))
         }
         TestSample::Response { prompt, response } => {
-            let mut turns = Vec::new();
-            turns.push(Turn {
-                role: TurnRole::User,
-                content: prompt.clone().unwrap_or_default(),
-            });
-            turns.push(Turn {
-                role: TurnRole::Assistant,
-                content: response.clone(),
-            });
+            // Llama Guard judges an answer after a user turn; an absent prompt is empty.
+            let turns = vec![
+                Turn {
+                    role: TurnRole::User,
+                    content: prompt.clone().unwrap_or_default(),
+                },
+                Turn {
+                    role: TurnRole::Assistant,
+                    content: response.clone(),
+                },
+            ];
             let mut decisions = vec![judge(policy, JudgedRole::Agent, turns, guard).await?];
             if policy.code.responses {
                 decisions.push(scan_text(policy, response, scanner)?);

@@ -449,3 +449,42 @@ fn presets_compile_with_the_builtin_catalog() {
     let d = monitor.default_policy.decide_guard(&verdict(0.9, &["S1"]));
     assert_eq!((d.action, d.intended), (Action::Log, Action::Block));
 }
+
+#[test]
+fn the_documented_example_is_valid() {
+    let doc = include_str!("../../docs/policies.md");
+    let start = doc
+        .find("## An annotated example")
+        .expect("example section");
+    let block = &doc[start..];
+    let open = block.find("```yaml\n").expect("yaml fence") + "```yaml\n".len();
+    let close = block[open..].find("\n```").expect("closing fence");
+    let text = block[open..open + close + 1].to_owned();
+    let set = compile(
+        &[PolicySource {
+            name: PathBuf::from("policies.yaml"),
+            text,
+        }],
+        &ScanCatalog::new(
+            ["python.assert-for-auth", "python.eval-input"],
+            ["python", "javascript"],
+        ),
+    )
+    .unwrap_or_else(|e| panic!("docs/policies.md example: {e}"));
+    assert_eq!(set.routes.len(), 3);
+    assert_eq!(set.tests.len(), 3);
+    let research = set.policy("research").expect("research");
+    let s5 = research
+        .guard
+        .categories
+        .iter()
+        .find(|c| c.id == "S5")
+        .expect("S5");
+    assert_eq!((s5.action.as_str(), s5.threshold), ("warn", 0.95));
+    assert_eq!(research.mode, Mode::Monitor);
+    // The documented key hash is the SHA-256 of "password".
+    assert_eq!(
+        set.routes[1].api_key_sha256.as_deref(),
+        Some(api_key_sha256("password").as_str())
+    );
+}
