@@ -163,7 +163,21 @@ pub(crate) fn from_yaml_error(file: PathBuf, source: &str, err: &YamlError) -> D
     let loc = err.location().unwrap_or(Location::UNKNOWN);
     let (line, column) = (loc.line(), loc.column());
     let path = field_path_at(source, line, column);
+    let blank = source
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
     let (field, message, fix) = match inner {
+        _ if blank => (
+            String::new(),
+            "the file is empty".to_owned(),
+            "start it with `version: 1` and a `policies:` list, or delete it".to_owned(),
+        ),
+        _ if path.starts_with('[') => (
+            String::new(),
+            "the top level is a list, but a policy file is a mapping".to_owned(),
+            "write `version: 1`, `policies:`, `routes:` ... as top-level keys, without a leading `- `"
+                .to_owned(),
+        ),
         YamlError::SerdeUnknownField {
             field, expected, ..
         } => (
@@ -375,7 +389,8 @@ fn key_of(rest: &str) -> Option<String> {
         (rest, false)
     };
     if quoted {
-        let after = &rest[raw.len() + 2..];
+        // `None` for an unclosed quote: there is no key on this line.
+        let after = rest.get(raw.len() + 2..)?;
         return after.starts_with(':').then(|| raw.to_owned());
     }
     let pos = raw
@@ -414,5 +429,28 @@ mod tests {
         assert_eq!(field_path_at(src, 8, 11), "policies[1].guard.categories.S1");
         assert_eq!(field_path_at(src, 4, 11), "policies[1].name");
         assert_eq!(field_path_at(src, 1, 10), "version");
+    }
+
+    #[test]
+    fn field_path_handles_sequences_at_the_parents_indent() {
+        let src = "routes:\n- match:\n    path: x\n  policy: a\n- match: {}\n  policy: b\n";
+        assert_eq!(field_path_at(src, 3, 11), "routes[0].match.path");
+        assert_eq!(field_path_at(src, 6, 11), "routes[1].policy");
+    }
+
+    #[test]
+    fn field_path_never_panics() {
+        let texts = [
+            "a: \"unclosed\n  b: 'x\n- \"k\": v\n",
+            "é: ü\n  ñ: [1, {x: y}]\n    - - deep\n#c\n---\n",
+            "\n\n   \n- \n-\n  -x: y\n",
+        ];
+        for text in texts {
+            for line in 0..=text.lines().count() as u64 + 1 {
+                for column in 0..=40 {
+                    let _ = field_path_at(text, line, column);
+                }
+            }
+        }
     }
 }

@@ -329,3 +329,27 @@ fn a_syntax_error_in_one_file_does_not_hide_problems_in_others() {
     let b = "version: 1\npolicies:\n  - name: other\n    guard: { default_threshold: 7 }\nroutes:\n  - match: { model: \"x*\" }\n    policy: defined-in-the-broken-file-maybe\n";
     insta::assert_snapshot!(errors(&[("a.yaml", a), ("b.yaml", b)]));
 }
+
+#[test]
+fn overlap_inherited_from_the_default_exceeds_a_small_window() {
+    insta::assert_snapshot!(one(
+        "version: 1\npolicies:\n  - name: default\n    streaming:\n      window_chars: 150\n"
+    ));
+}
+
+#[test]
+fn unknown_language_of_a_code_test() {
+    insta::assert_snapshot!(one(
+        "version: 1\npolicies:\n  - name: default\ntests:\n  - name: cobol\n    policy: default\n    code: DISPLAY 'HI'.\n    language: cobol\n    expect: allow\n"
+    ));
+}
+
+#[test]
+fn empty_file() {
+    insta::assert_snapshot!(one(""));
+}
+
+#[test]
+fn file_that_is_not_a_mapping() {
+    insta::assert_snapshot!(one("- version: 1\n"));
+}
