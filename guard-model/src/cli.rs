@@ -32,6 +32,7 @@ use crate::candle_backend::{CandleClassifier, CandleOptions};
 use crate::classifier::{
     Classifier, ClassifyRequest, GuardError, ScoreSource, Turn, TurnRole, Verdict,
 };
+use crate::hub::{self, HubError, HubOptions};
 use crate::remote::{RemoteClassifier, RemoteOptions};
 use crate::taxonomy::{Taxonomy, TaxonomyError, Template};
 use crate::tokenize::{GuardTokenizer, TokenizeError};
@@ -48,7 +49,7 @@ pub enum OutputFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClassifyArgs {
     /// Model to run in-process: a Hugging Face model directory, a .gguf file, or `hf:ORG/NAME`
-    /// (resolved from the local Hugging Face cache).
+    /// (from the local Hugging Face cache, downloaded into it when missing).
     #[arg(
         long,
         value_name = "PATH|hf:ID",
@@ -73,6 +74,12 @@ pub struct ClassifyArgs {
     /// `--remote`, to fit long conversations and print token ids.
     #[arg(long, value_name = "FILE")]
     pub tokenizer: Option<PathBuf>,
+    /// Hugging Face hub URL for `hf:` ids (default `https://huggingface.co`).
+    #[arg(long, env = "HF_ENDPOINT", hide = true)]
+    pub hf_endpoint: Option<String>,
+    /// Hugging Face hub cache directory (default `$HF_HOME/hub`).
+    #[arg(long, env = "HF_HUB_CACHE", hide = true)]
+    pub hf_cache: Option<PathBuf>,
     /// Prompt template: lg2 (default), lg3-8b, lg3-1b or lg1.
     #[arg(long, default_value = "lg2", value_parser = parse_template)]
     pub template: Template,
@@ -111,6 +118,8 @@ pub enum CliError {
     Guard(#[from] GuardError),
     #[error("{0}")]
     Model(String),
+    #[error(transparent)]
+    Hub(#[from] HubError),
     #[error("invalid arguments: {0}")]
     Usage(String),
 }
@@ -212,80 +221,21 @@ fn parse_input(text: &str) -> Result<Input, CliError> {
     Ok(Input::Lines(lines))
 }
 
-/// `hf:ORG/NAME` resolved from the local Hugging Face cache (`$HF_HUB_CACHE`, else
-/// `$HF_HOME/hub`, else `~/.cache/huggingface/hub`); anything else is a local path.
-pub fn resolve_model(spec: &str) -> Result<PathBuf, CliError> {
-    resolve_model_in(spec, &hf_hub_cache())
-}
-
-/// [`resolve_model`] with an explicit hub cache directory.
-pub fn resolve_model_in(spec: &str, hub: &Path) -> Result<PathBuf, CliError> {
-    let Some(id) = spec.strip_prefix("hf:") else {
-        let path = PathBuf::from(spec);
-        if !path.exists() {
-            return Err(CliError::Model(format!(
-                "model path {} does not exist (expected a Hugging Face model directory or a \
-                 .gguf file)",
-                path.display()
-            )));
-        }
-        return Ok(path);
-    };
-    let id = id.trim_matches('/');
-    let (repo, revision) = match id.split_once('@') {
-        Some((repo, rev)) => (repo, Some(rev)),
-        None => (id, None),
-    };
-    if repo.split('/').count() != 2 || repo.split('/').any(str::is_empty) {
+/// A local path, or `hf:ORG/NAME[@REVISION]` resolved through [`crate::hub`] (the local
+/// Hugging Face cache first, then a download).
+pub async fn resolve_model(spec: &str, hub: &HubOptions) -> Result<PathBuf, CliError> {
+    if let Some(id) = spec.strip_prefix("hf:") {
+        return Ok(hub::resolve(id, hub).await?);
+    }
+    let path = PathBuf::from(spec);
+    if !path.exists() {
         return Err(CliError::Model(format!(
-            "invalid Hugging Face id {spec:?}: expected hf:ORG/NAME"
+            "model path {} does not exist (expected a Hugging Face model directory, a .gguf \
+             file or hf:ORG/NAME)",
+            path.display()
         )));
     }
-    let repo_dir = hub.join(format!("models--{}", repo.replace('/', "--")));
-    let offline_help = format!(
-        "{spec} is not in the local Hugging Face cache ({}) and Warden does not download \
-         models itself. Alternatives: download it with `huggingface-cli download {repo}` (HF_TOKEN \
-         for gated repos; set HF_HOME to use another cache), pass a local model directory or \
-         .gguf file with --model PATH, or use a served guard with --remote URL --remote-model NAME",
-        repo_dir.display()
-    );
-    let wanted = revision.unwrap_or("main");
-    let commit = std::fs::read_to_string(repo_dir.join("refs").join(wanted))
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| wanted.to_string());
-    let snapshot = repo_dir.join("snapshots").join(&commit);
-    if snapshot.is_dir() {
-        return Ok(snapshot);
-    }
-    if revision.is_none() {
-        // No refs/main: take the most recently modified snapshot.
-        let newest = std::fs::read_dir(repo_dir.join("snapshots"))
-            .ok()
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .filter(|e| e.path().is_dir())
-            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
-        if let Some(entry) = newest {
-            return Ok(entry.path());
-        }
-    }
-    Err(CliError::Model(offline_help))
-}
-
-fn hf_hub_cache() -> PathBuf {
-    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    if let Some(dir) = non_empty("HF_HUB_CACHE") {
-        return PathBuf::from(dir);
-    }
-    if let Some(home) = non_empty("HF_HOME") {
-        return PathBuf::from(home).join("hub");
-    }
-    let base = non_empty("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| non_empty("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    base.join("huggingface").join("hub")
+    Ok(path)
 }
 
 /// One top-k entry for `--tokens`.
@@ -398,7 +348,7 @@ impl Backend {
     }
 }
 
-fn build_backend(args: &ClassifyArgs) -> Result<Backend, CliError> {
+async fn build_backend(args: &ClassifyArgs) -> Result<Backend, CliError> {
     if let Some(url) = &args.remote {
         let model = args.remote_model.clone().ok_or_else(|| {
             CliError::Usage("--remote needs --remote-model NAME (the served model's name)".into())
@@ -423,7 +373,14 @@ fn build_backend(args: &ClassifyArgs) -> Result<Backend, CliError> {
         .model
         .as_deref()
         .ok_or_else(|| CliError::Usage("give --model PATH|hf:ID or --remote URL".into()))?;
-    let path = resolve_model(spec)?;
+    let mut hub = HubOptions::from_env();
+    if let Some(endpoint) = &args.hf_endpoint {
+        hub.endpoint = endpoint.clone();
+    }
+    if let Some(cache) = &args.hf_cache {
+        hub.cache = cache.clone();
+    }
+    let path = resolve_model(spec, &hub).await?;
     load_local(&path, args)
 }
 
@@ -522,7 +479,7 @@ pub async fn run_classify(
     let mut text = String::new();
     stdin.read_to_string(&mut text).map_err(CliError::Stdin)?;
     let input = parse_input(&text)?;
-    let backend = build_backend(&args)?;
+    let backend = build_backend(&args).await?;
 
     let request = |turns: Vec<Turn>| ClassifyRequest {
         turns,
@@ -615,22 +572,5 @@ mod tests {
         }
         assert!(parse_input("   ").is_err());
         assert!(parse_input("[not json").is_err());
-    }
-
-    #[test]
-    fn hf_ids_resolve_from_cache_or_fail_fast() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let repo = dir.path().join("models--meta-llama--Llama-Guard-3-1B");
-        let snap = repo.join("snapshots").join("abc123");
-        std::fs::create_dir_all(&snap).expect("mkdir");
-        std::fs::create_dir_all(repo.join("refs")).expect("mkdir");
-        std::fs::write(repo.join("refs").join("main"), "abc123\n").expect("write");
-        let found = resolve_model_in("hf:meta-llama/Llama-Guard-3-1B", dir.path());
-        let missing = resolve_model_in("hf:meta-llama/Llama-Guard-3-8B", dir.path());
-        assert_eq!(found.expect("cached"), snap);
-        let message = missing.expect_err("not cached").to_string();
-        assert!(message.contains("huggingface-cli download"), "{message}");
-        assert!(message.contains("--remote"), "{message}");
-        assert!(resolve_model("hf:nonsense").is_err());
     }
 }

@@ -109,7 +109,26 @@ pub struct RemoteOutcome {
     pub completions: Vec<RemoteCompletion>,
 }
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub(crate) type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A pooled HTTP/1.1 + HTTP/2 client for http and https (webpki roots), TCP_NODELAY on.
+pub(crate) fn https_client(connect_timeout: Duration) -> HttpsClient {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_keepalive(Some(Duration::from_secs(60)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(64)
+        .build(https)
+}
 
 /// The remote guard.
 #[derive(Clone)]
@@ -244,21 +263,7 @@ impl RemoteClassifier {
     /// Builds the client; fails on an invalid URL.
     pub fn new(options: RemoteOptions) -> Result<Self, GuardError> {
         let endpoint = completions_endpoint(&options.url)?;
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(options.connect_timeout));
-        http.set_keepalive(Some(Duration::from_secs(60)));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(64)
-            .build(https);
+        let client = https_client(options.connect_timeout);
         Ok(RemoteClassifier {
             client,
             endpoint,

@@ -342,6 +342,160 @@ async fn long_judged_turn_is_judged_in_windows() {
     assert_eq!(verdict.score_source, ScoreSource::VerdictText);
 }
 
+mod hub {
+    use super::*;
+    use warden_guard_model::hub::{HubOptions, resolve};
+
+    const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    /// A mock hub: the revision listing, `resolve` URLs that redirect to a CDN path, and the
+    /// files. Returns its URL and a request log.
+    async fn mock_hub(token_required: bool) -> (String, Arc<Mutex<Vec<(String, bool)>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let shared = log.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let log = shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: Request<Incoming>| {
+                        let log = log.clone();
+                        async move {
+                            let path = req.uri().path().to_string();
+                            let authed = req
+                                .headers()
+                                .get("authorization")
+                                .is_some_and(|v| v.to_str().ok() == Some("Bearer secret"));
+                            log.lock().expect("log").push((path.clone(), authed));
+                            let (status, body, location) =
+                                if token_required && !authed && !path.starts_with("/cdn/") {
+                                    (StatusCode::UNAUTHORIZED, String::new(), None)
+                                } else if path == "/api/models/org/guard/revision/main" {
+                                    let listing = json!({"sha": COMMIT, "siblings": [
+                                        {"rfilename": "config.json"},
+                                        {"rfilename": "tokenizer.json"},
+                                        {"rfilename": "model.safetensors"},
+                                        {"rfilename": "README.md"},
+                                        {"rfilename": "original/params.json"},
+                                    ]});
+                                    (StatusCode::OK, listing.to_string(), None)
+                                } else if let Some(file) =
+                                    path.strip_prefix(&format!("/org/guard/resolve/{COMMIT}/"))
+                                {
+                                    if file.ends_with(".safetensors") {
+                                        let to = format!("/cdn/{file}");
+                                        (StatusCode::FOUND, String::new(), Some(to))
+                                    } else {
+                                        (StatusCode::OK, format!("contents of {file}"), None)
+                                    }
+                                } else if let Some(file) = path.strip_prefix("/cdn/") {
+                                    (StatusCode::OK, format!("weights {file}").repeat(1000), None)
+                                } else {
+                                    (StatusCode::NOT_FOUND, String::new(), None)
+                                };
+                            let mut response = Response::builder().status(status);
+                            if let Some(location) = location {
+                                response = response.header("location", location);
+                            }
+                            Ok::<_, Infallible>(
+                                response
+                                    .body(Full::new(Bytes::from(body)))
+                                    .expect("response"),
+                            )
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        (format!("http://{addr}"), log)
+    }
+
+    fn hub_options(endpoint: &str, cache: &std::path::Path) -> HubOptions {
+        HubOptions {
+            endpoint: endpoint.to_string(),
+            token: Some("secret".to_string()),
+            cache: cache.to_path_buf(),
+            offline: false,
+            connect_timeout: Duration::from_secs(2),
+            progress: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn downloads_into_the_standard_cache_then_uses_it() {
+        let (endpoint, log) = mock_hub(true).await;
+        let cache = tempfile::tempdir().expect("tempdir");
+        let options = hub_options(&endpoint, cache.path());
+        let dir = resolve("org/guard", &options).await.expect("downloads");
+        let expected = cache
+            .path()
+            .join("models--org--guard")
+            .join("snapshots")
+            .join(COMMIT);
+        assert_eq!(dir, expected);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("config.json")).expect("config"),
+            "contents of config.json"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("model.safetensors")).expect("weights"),
+            "weights model.safetensors".repeat(1000)
+        );
+        assert!(!dir.join("README.md").exists());
+        assert_eq!(
+            std::fs::read_to_string(cache.path().join("models--org--guard/refs/main"))
+                .expect("ref"),
+            COMMIT
+        );
+        {
+            let log = log.lock().expect("log");
+            // The token goes to the hub; the redirect target got it too only because it is the
+            // same host here.
+            assert!(log.iter().all(|(_, authed)| *authed));
+            assert_eq!(log.len(), 5);
+        }
+        // Second time: straight from the cache, no request, even offline.
+        let mut offline = options.clone();
+        offline.offline = true;
+        assert_eq!(
+            resolve("org/guard", &offline).await.expect("cached"),
+            expected
+        );
+        assert_eq!(log.lock().expect("log").len(), 5);
+    }
+
+    #[tokio::test]
+    async fn gated_and_offline_errors_say_what_to_do() {
+        let (endpoint, _) = mock_hub(true).await;
+        let cache = tempfile::tempdir().expect("tempdir");
+        let mut options = hub_options(&endpoint, cache.path());
+        options.token = None;
+        let err = resolve("org/guard", &options).await.expect_err("gated");
+        assert!(err.to_string().contains("HF_TOKEN"), "{err}");
+
+        let mut offline = hub_options(&endpoint, cache.path());
+        offline.offline = true;
+        let err = resolve("org/guard", &offline).await.expect_err("offline");
+        let message = err.to_string();
+        assert!(message.contains("HF_HUB_OFFLINE"), "{message}");
+        assert!(message.contains("--remote URL"), "{message}");
+
+        let err = resolve("org/missing", &hub_options(&endpoint, cache.path()))
+            .await
+            .expect_err("missing");
+        assert!(err.to_string().contains("404"), "{err}");
+    }
+}
+
 mod common;
 
 mod cli {
@@ -477,7 +631,21 @@ mod cli {
 
     #[tokio::test]
     async fn model_errors_fail_fast() {
-        let a = args(&["--model", "hf:nobody/not-a-cached-guard"]);
+        // No hub reachable (a released loopback port) and an empty cache.
+        let closed = {
+            let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            l.local_addr().expect("addr")
+        };
+        let cache = tempfile::tempdir().expect("tempdir");
+        let endpoint = format!("http://{closed}");
+        let a = args(&[
+            "--model",
+            "hf:nobody/not-a-cached-guard",
+            "--hf-endpoint",
+            &endpoint,
+            "--hf-cache",
+            cache.path().to_str().expect("utf-8 path"),
+        ]);
         let started = std::time::Instant::now();
         let err = run_classify(a, "hi".as_bytes(), Vec::new())
             .await
@@ -485,6 +653,8 @@ mod cli {
         assert!(started.elapsed() < Duration::from_secs(5));
         let message = err.to_string();
         assert!(message.contains("--remote"), "{message}");
+        assert!(message.contains("huggingface-cli download"), "{message}");
+        assert!(message.contains("--model PATH"), "{message}");
         assert!(Cli::try_parse_from(["x", "--remote", "http://h"]).is_err());
         assert!(Cli::try_parse_from(["x"]).is_err());
         assert!(Cli::try_parse_from(["x", "--model", "m", "--template", "lg9"]).is_err());
