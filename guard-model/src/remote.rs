@@ -11,19 +11,22 @@
 //!   `logprobs.content[].top_logprobs[]` shape (llama.cpp) are read.
 //! * **Fallback**: a server that returns no log-probs (Ollama) gets its score from the verdict
 //!   text (1.0 for `unsafe`, 0.0 for `safe`) and the verdict says so
-//!   ([`ScoreSource::VerdictText`]).
+//!   ([`ScoreSource::VerdictText`]). A server that rejects the `logprobs` parameter (400/422
+//!   naming it) is asked again without it, and not asked for log-probs again.
 //! * **Categories**: parsed strictly from the completion text.
 //!
 //! Transport: one pooled hyper client (HTTP/1.1 and HTTP/2, http and https with webpki roots,
 //! TCP_NODELAY); each attempt has a timeout (exceeding it is [`GuardError::Timeout`]: the
 //! guard's latency budget is spent, so it is not retried); connect errors, 5xx and 429 are
-//! retried with exponential backoff (`backoff`, `2 * backoff`, ...).
+//! retried with exponential backoff (`backoff`, `2 * backoff`, ...; a longer `Retry-After` in
+//! seconds is honoured, capped at the attempt timeout).
 //!
 //! Long conversations are fitted to `max_context` when a tokenizer is configured (see
 //! [`crate::tokenize`]); without one the whole conversation is sent and a server that rejects
 //! it answers with an error, never a silent cut.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -131,11 +134,12 @@ pub(crate) fn https_client(connect_timeout: Duration) -> HttpsClient {
 }
 
 /// The remote guard.
-#[derive(Clone)]
 pub struct RemoteClassifier {
     client: HttpsClient,
     endpoint: Uri,
     options: RemoteOptions,
+    /// Set once the server answered that it does not support `logprobs`.
+    logprobs_rejected: AtomicBool,
 }
 
 impl std::fmt::Debug for RemoteClassifier {
@@ -268,6 +272,7 @@ impl RemoteClassifier {
             client,
             endpoint,
             options,
+            logprobs_rejected: AtomicBool::new(false),
         })
     }
 
@@ -277,7 +282,7 @@ impl RemoteClassifier {
     }
 
     /// One HTTP attempt: the status and body, or the transport error.
-    async fn attempt(&self, body: &Bytes) -> Result<(StatusCode, Bytes), AttemptError> {
+    async fn attempt(&self, body: &Bytes) -> Result<Answer, AttemptError> {
         let mut builder = Request::builder()
             .method(Method::POST)
             .uri(self.endpoint.clone())
@@ -297,42 +302,48 @@ impl RemoteClassifier {
             }
         })?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let bytes = response
             .into_body()
             .collect()
             .await
             .map_err(|e| AttemptError::Fatal(format!("reading the response failed: {e}")))?
             .to_bytes();
-        Ok((status, bytes))
+        Ok(Answer {
+            status,
+            retry_after,
+            bytes,
+        })
     }
 
-    /// Sends one prompt (retrying as the module doc says) and returns the completion.
-    pub async fn complete(&self, prompt: &str) -> Result<RemoteCompletion, GuardError> {
-        let body = json!({
-            "model": self.options.model,
-            "prompt": prompt,
-            "max_tokens": self.options.max_tokens,
-            "temperature": 0,
-            "logprobs": self.options.logprobs,
-            "stream": false,
-        });
+    /// Posts `body`, retrying connect errors, 5xx and 429 with exponential backoff (a 429's
+    /// `Retry-After` seconds are honoured when longer, up to the attempt timeout).
+    async fn send(&self, body: &Value) -> Result<(StatusCode, Bytes), GuardError> {
         let body = Bytes::from(body.to_string());
         let mut attempt = 0u32;
-        let (status, bytes) = loop {
+        loop {
             let result = tokio::time::timeout(self.options.timeout, self.attempt(&body)).await;
-            let retry_reason = match result {
+            let (retry_reason, retry_after) = match result {
                 Err(_) => return Err(GuardError::Timeout(self.options.timeout)),
                 Ok(Err(AttemptError::Fatal(message))) => return Err(GuardError::Backend(message)),
-                Ok(Err(AttemptError::Retryable(message))) => message,
-                Ok(Ok((status, bytes)))
-                    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS =>
+                Ok(Err(AttemptError::Retryable(message))) => (message, None),
+                Ok(Ok(answer))
+                    if answer.status.is_server_error()
+                        || answer.status == StatusCode::TOO_MANY_REQUESTS =>
                 {
-                    format!(
-                        "remote guard answered {status}: {}",
-                        excerpt(&String::from_utf8_lossy(&bytes))
-                    )
+                    let reason = format!(
+                        "remote guard answered {}: {}",
+                        answer.status,
+                        excerpt(&String::from_utf8_lossy(&answer.bytes))
+                    );
+                    (reason, answer.retry_after)
                 }
-                Ok(Ok(ok)) => break ok,
+                Ok(Ok(answer)) => return Ok((answer.status, answer.bytes)),
             };
             if attempt >= self.options.retries {
                 return Err(GuardError::Backend(format!(
@@ -340,11 +351,49 @@ impl RemoteClassifier {
                     attempt + 1
                 )));
             }
-            let wait = self.options.backoff.saturating_mul(1u32 << attempt.min(16));
+            let backoff = self.options.backoff.saturating_mul(1u32 << attempt.min(16));
+            let wait = retry_after
+                .map_or(backoff, |r| r.max(backoff))
+                .min(self.options.timeout);
             tracing::debug!(attempt, ?wait, reason = %retry_reason, "retrying remote guard");
             tokio::time::sleep(wait).await;
             attempt += 1;
-        };
+        }
+    }
+
+    /// Sends one prompt (retrying as the module doc says) and returns the completion. A server
+    /// that rejects the `logprobs` parameter (400/422 naming it) is asked again without it,
+    /// and not asked for log-probs again.
+    pub async fn complete(&self, prompt: &str) -> Result<RemoteCompletion, GuardError> {
+        let mut body = json!({
+            "model": self.options.model,
+            "prompt": prompt,
+            "max_tokens": self.options.max_tokens,
+            "temperature": 0,
+            "stream": false,
+        });
+        let ask_logprobs = !self.logprobs_rejected.load(Ordering::Relaxed);
+        if ask_logprobs {
+            body["logprobs"] = json!(self.options.logprobs);
+        }
+        let (mut status, mut bytes) = self.send(&body).await?;
+        let rejects_logprobs = matches!(
+            status,
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
+        ) && String::from_utf8_lossy(&bytes)
+            .to_ascii_lowercase()
+            .contains("logprob");
+        if ask_logprobs && rejects_logprobs {
+            tracing::warn!(
+                endpoint = %self.endpoint,
+                "remote guard rejects logprobs; scoring from the verdict text"
+            );
+            self.logprobs_rejected.store(true, Ordering::Relaxed);
+            if let Some(obj) = body.as_object_mut() {
+                obj.remove("logprobs");
+            }
+            (status, bytes) = self.send(&body).await?;
+        }
         if !status.is_success() {
             return Err(GuardError::Backend(format!(
                 "remote guard answered {status}: {}",
@@ -479,6 +528,14 @@ impl RemoteClassifier {
             completions,
         })
     }
+}
+
+/// One HTTP answer.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    bytes: Bytes,
 }
 
 #[derive(Debug)]

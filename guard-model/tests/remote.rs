@@ -25,6 +25,7 @@ struct Reply {
     status: StatusCode,
     body: Value,
     delay: Duration,
+    retry_after: Option<u64>,
 }
 
 fn ok(body: Value) -> Reply {
@@ -32,6 +33,7 @@ fn ok(body: Value) -> Reply {
         status: StatusCode::OK,
         body,
         delay: Duration::ZERO,
+        retry_after: None,
     }
 }
 
@@ -72,12 +74,16 @@ async fn mock(replies: Vec<Reply>) -> (String, Arc<Mutex<MockState>>) {
                                 status: StatusCode::GONE,
                                 body: json!({"error": "no scripted reply left"}),
                                 delay: Duration::ZERO,
+                                retry_after: None,
                             })
                         };
                         tokio::time::sleep(reply.delay).await;
+                        let mut response = Response::builder().status(reply.status);
+                        if let Some(seconds) = reply.retry_after {
+                            response = response.header("retry-after", seconds.to_string());
+                        }
                         Ok::<_, Infallible>(
-                            Response::builder()
-                                .status(reply.status)
+                            response
                                 .header("content-type", "application/json")
                                 .body(Full::new(Bytes::from(reply.body.to_string())))
                                 .expect("response"),
@@ -224,6 +230,7 @@ async fn retries_5xx_and_429_then_succeeds() {
         status,
         body: json!({"error": "busy"}),
         delay: Duration::ZERO,
+        retry_after: None,
     };
     let replies = vec![
         fail(StatusCode::SERVICE_UNAVAILABLE),
@@ -266,11 +273,57 @@ async fn retries_5xx_and_429_then_succeeds() {
 }
 
 #[tokio::test]
+async fn honours_retry_after_and_servers_without_logprobs() {
+    let replies = vec![
+        Reply {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: json!({"error": "slow down"}),
+            delay: Duration::ZERO,
+            retry_after: Some(1),
+        },
+        Reply {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({"error": {"message": "logprobs is not supported"}}),
+            delay: Duration::ZERO,
+            retry_after: None,
+        },
+        ok(json!({"choices": [{"text": "unsafe\nS2"}]})),
+        ok(json!({"choices": [{"text": "safe"}]})),
+    ];
+    let (url, state) = mock(replies).await;
+    let remote = RemoteClassifier::new(options(&url)).expect("client");
+    let started = std::time::Instant::now();
+    let v = remote
+        .classify(request(vec![user("steal a car")], Template::Lg2))
+        .await
+        .expect("verdict");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After ignored"
+    );
+    assert_eq!(v.score_source, ScoreSource::VerdictText);
+    assert_eq!(v.categories, ["S2"]);
+    remote
+        .classify(request(vec![user("hello")], Template::Lg2))
+        .await
+        .expect("verdict");
+    let s = state.lock().expect("state");
+    assert_eq!(s.requests.len(), 4);
+    assert!(s.requests[1].1.get("logprobs").is_some());
+    assert!(s.requests[2].1.get("logprobs").is_none());
+    assert!(
+        s.requests[3].1.get("logprobs").is_none(),
+        "asked again after a rejection"
+    );
+}
+
+#[tokio::test]
 async fn times_out() {
     let slow = Reply {
         status: StatusCode::OK,
         body: json!({"choices": [{"text": "safe"}]}),
         delay: Duration::from_secs(3),
+        retry_after: None,
     };
     let (url, _) = mock(vec![slow]).await;
     let mut o = options(&url);
