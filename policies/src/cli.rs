@@ -437,12 +437,7 @@ async fn judge(
     };
     let guard = guard.ok_or_else(|| "needs --guard-model".to_owned())?;
     let verdict = guard
-        .classify(ClassifyRequest {
-            turns,
-            taxonomy: params.taxonomy,
-            threshold: params.threshold,
-            always_decode: params.always_decode,
-        })
+        .classify(params.request(turns))
         .await
         .map_err(|e| format!("guard error: {e}"))?;
     Ok(policy.decide_guard(&verdict))

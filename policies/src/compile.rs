@@ -489,18 +489,19 @@ fn build(
             if let (Some(policy), Some(sample)) = (policy, sample) {
                 let hits = t.hits.clone().unwrap_or_default();
                 let mut ok = true;
+                let rules = catalog.rule_ids.iter().map(String::as_str);
+                let known: Vec<&str> = match sample {
+                    TestSample::Code { .. } => rules.collect(),
+                    // Prompts and responses are judged and scanned: either kind may hit.
+                    _ => policy
+                        .guard
+                        .categories
+                        .iter()
+                        .map(|c| c.id.as_str())
+                        .chain(rules)
+                        .collect(),
+                };
                 for hit in &hits {
-                    let known: Vec<&str> = match sample {
-                        TestSample::Code { .. } => {
-                            catalog.rule_ids.iter().map(String::as_str).collect()
-                        }
-                        _ => policy
-                            .guard
-                            .categories
-                            .iter()
-                            .map(|c| c.id.as_str())
-                            .collect(),
-                    };
                     if !known.contains(&hit.as_str()) {
                         ok = false;
                         let (what, message) = match sample {
@@ -509,9 +510,9 @@ fn build(
                                 format!("`{hit}` is not a known code-scan rule id"),
                             ),
                             _ => (
-                                "active category id",
+                                "category or rule id",
                                 format!(
-                                    "`{hit}` is not an active category of policy `{}`",
+                                    "`{hit}` is neither an active category of policy `{}` nor a code-scan rule id",
                                     policy.name
                                 ),
                             ),

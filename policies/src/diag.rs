@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde_saphyr::{Error as YamlError, Location};
 
-/// One problem found in a policy directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One problem found in a policy directory. Serialises as JSON for the admin endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     /// The file, relative to the policy directory (or the preset's name).
     pub file: PathBuf,
@@ -38,7 +38,8 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Every problem found in one load, in file and line order.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(transparent)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use warden_code_scan::{Finding, Language, ScanOptions, Severity};
-use warden_guard_model::{GuardError, JudgedRole, Taxonomy, Verdict};
+use warden_guard_model::{ClassifyRequest, GuardError, JudgedRole, Taxonomy, Turn, Verdict};
 
 /// What a policy does with a request or response, ordered `Allow < Log < Warn < Block`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -192,6 +192,18 @@ pub struct GuardParams {
     /// Categories are needed to pick per-category actions, so always decode them.
     pub always_decode: bool,
     pub timeout: Duration,
+}
+
+impl GuardParams {
+    /// The classification request for `turns` (the judged side follows from the last turn).
+    pub fn request(&self, turns: Vec<Turn>) -> ClassifyRequest {
+        ClassifyRequest {
+            turns,
+            taxonomy: Arc::clone(&self.taxonomy),
+            threshold: self.threshold,
+            always_decode: self.always_decode,
+        }
+    }
 }
 
 /// One category that contributed to a decision.
