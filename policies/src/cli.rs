@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use warden_code_scan::{CodeBlock, Language, ScanOptions, Scanner, TextMode};
-use warden_guard_model::{Classifier, ClassifyRequest, JudgedRole, Turn, TurnRole};
+use warden_guard_model::{Classifier, JudgedRole, Turn, TurnRole};
 
 use crate::compile::ScanCatalog;
 use crate::error::{PolicyError, PolicyLoadError};
