@@ -374,13 +374,19 @@ impl Llama {
             last.push((row * t + lead + seq.len() - 1) as u32);
         }
         let needs_mask = t > 1 || cache.valid.iter().any(|v| v.iter().any(|&ok| !ok));
+        // Masks depend only on positions and padding: built once per query chunk by the
+        // first layer and reused by the others.
+        let mut masks = Masks {
+            needed: needs_mask,
+            chunks: Vec::new(),
+        };
         let ids = Tensor::from_vec(ids, (b, t), &self.device)?;
         let (cos, sin) = self.rope_tables(positions, b, t)?;
 
         let mut x = self.embed.forward(&ids, self.dtype)?;
         for (i, layer) in self.layers.iter().enumerate() {
             let h = layer.attn_norm.forward(&x)?;
-            let a = self.attention(layer, i, &h, &cos, &sin, cache, past, needs_mask)?;
+            let a = self.attention(layer, i, &h, &cos, &sin, cache, past, &mut masks)?;
             x = (x + a)?;
             let h = layer.mlp_norm.forward(&x)?;
             let gu = layer.gate_up.forward(&h)?;
@@ -435,7 +441,7 @@ impl Llama {
         sin: &Tensor,
         cache: &mut KvCache,
         past: usize,
-        needs_mask: bool,
+        masks: &mut Masks,
     ) -> Result<Tensor, ModelError> {
         let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
@@ -482,8 +488,15 @@ impl Llama {
                 .contiguous()?
                 .reshape((b, nkv, g * c, hd))?;
             let att = (qc.matmul(&kt)? * scale)?;
-            let att = if needs_mask {
-                let mask = self.mask(cache, past, start, c, s)?;
+            let att = if masks.needed {
+                let mask = match masks.chunks.get(outs.len()) {
+                    Some(m) => m.clone(),
+                    None => {
+                        let m = self.mask(cache, past, start, c, s)?;
+                        masks.chunks.push(m.clone());
+                        m
+                    }
+                };
                 att.reshape((b, nkv, g, c, s))?
                     .broadcast_add(&mask)?
                     .reshape((b, nkv, g * c, s))?
@@ -533,6 +546,12 @@ impl Llama {
         }
         Ok(Tensor::from_vec(m, (b, 1, 1, c, s), &self.device)?)
     }
+}
+
+/// Attention masks of one forward call, one per query chunk.
+struct Masks {
+    needed: bool,
+    chunks: Vec<Tensor>,
 }
 
 fn shape(what: &str) -> ModelError {

@@ -232,7 +232,21 @@ pub fn hf_to_gguf(
             .to_dtype(DType::F32)
             .map_err(Into::into)
     };
-    let q = |t: &Tensor| -> Result<QTensor, ModelError> { Ok(QTensor::quantize(t, qtype)?) };
+    // Like llama.cpp, rows too short for the requested block fall back to a type with
+    // 32-element blocks of similar width.
+    let q = |t: &Tensor| -> Result<QTensor, ModelError> {
+        let cols = t.dim(candle_core::D::Minus1)?;
+        let ty = if cols.is_multiple_of(qtype.block_size()) {
+            qtype
+        } else {
+            match qtype {
+                GgmlDType::Q2K | GgmlDType::Q3K | GgmlDType::Q4K => GgmlDType::Q4_0,
+                GgmlDType::Q5K => GgmlDType::Q5_0,
+                _ => GgmlDType::Q8_0,
+            }
+        };
+        Ok(QTensor::quantize(t, ty)?)
+    };
     let f =
         |t: &Tensor| -> Result<QTensor, ModelError> { Ok(QTensor::quantize(t, GgmlDType::F32)?) };
     let mut tensors: Vec<(String, QTensor)> = Vec::new();
