@@ -1,0 +1,606 @@
+//! Incremental frame parsers over streamed response bytes, and per-choice text extraction for
+//! the four guarded streaming APIs.
+//!
+//! Chunks may split frames anywhere, including inside a UTF-8 sequence: the parsers work on
+//! bytes and only decode a frame once its terminator has arrived. Every frame keeps its raw
+//! bytes so the hold-back engine can re-emit it unchanged; a frame whose payload is not JSON
+//! is an [`Payload::Opaque`] frame and passes through in order.
+
+use bytes::{Bytes, BytesMut};
+use serde_json::Value;
+
+use crate::route::Route;
+
+/// Which streaming API a response belongs to: decides the framing, where the text sits, and
+/// what the terminal frames look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamKind {
+    /// `POST /v1/chat/completions` with `stream: true` (SSE).
+    OpenAiChat,
+    /// `POST /v1/completions` with `stream: true` (SSE).
+    OpenAiCompletions,
+    /// `POST /api/chat` (NDJSON).
+    OllamaChat,
+    /// `POST /api/generate` (NDJSON).
+    OllamaGenerate,
+}
+
+/// How a response body is cut into frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-sent events: fields on lines, an event ends at a blank line.
+    Sse,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+impl StreamKind {
+    /// The streaming kind of a guarded route; `None` for pass-through.
+    pub fn from_route(route: Route) -> Option<StreamKind> {
+        match route {
+            Route::OpenAiChat => Some(StreamKind::OpenAiChat),
+            Route::OpenAiCompletions => Some(StreamKind::OpenAiCompletions),
+            Route::OllamaChat => Some(StreamKind::OllamaChat),
+            Route::OllamaGenerate => Some(StreamKind::OllamaGenerate),
+            Route::Passthrough => None,
+        }
+    }
+
+    pub fn framing(self) -> Framing {
+        match self {
+            StreamKind::OpenAiChat | StreamKind::OpenAiCompletions => Framing::Sse,
+            StreamKind::OllamaChat | StreamKind::OllamaGenerate => Framing::Ndjson,
+        }
+    }
+
+    pub fn is_openai(self) -> bool {
+        self.framing() == Framing::Sse
+    }
+}
+
+/// One frame of the response, with its raw bytes (terminator included) to re-emit unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFrame {
+    pub raw: Bytes,
+    pub payload: Payload,
+}
+
+/// What a frame carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// Not JSON (comments, keep-alives, blank lines, other event fields, invalid UTF-8):
+    /// carries no text the gateway can judge.
+    Opaque,
+    /// The SSE `data: [DONE]` sentinel.
+    Done,
+    /// A JSON frame with the text deltas and finishes it carries.
+    Json(JsonFrame),
+}
+
+/// A parsed JSON frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonFrame {
+    /// The decoded payload (kept to rewrite a multi-choice frame when one choice is blocked).
+    pub value: Value,
+    /// Text deltas in the order they appear; empty deltas are left out.
+    pub deltas: Vec<ChoiceDelta>,
+    /// Choices that this frame finishes (`finish_reason` set, Ollama `done: true`).
+    pub finished: Vec<u32>,
+}
+
+/// New text of one choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChoiceDelta {
+    pub choice: u32,
+    pub text: String,
+}
+
+/// Parses frames out of response bytes as they arrive.
+#[derive(Debug)]
+pub struct FrameParser {
+    kind: StreamKind,
+    buf: BytesMut,
+    /// Where scanning for a terminator resumes (bytes before it were already scanned).
+    scan_from: usize,
+    /// SSE: where the line being scanned starts.
+    line_start: usize,
+}
+
+impl FrameParser {
+    pub fn new(kind: StreamKind) -> FrameParser {
+        FrameParser {
+            kind,
+            buf: BytesMut::new(),
+            scan_from: 0,
+            line_start: 0,
+        }
+    }
+
+    pub fn kind(&self) -> StreamKind {
+        self.kind
+    }
+
+    /// Bytes received that do not yet form a complete frame.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Consumes a chunk and appends every frame it completed to `out`.
+    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<ParsedFrame>) {
+        self.buf.extend_from_slice(chunk);
+        while let Some(end) = self.next_boundary() {
+            let raw = self.buf.split_to(end).freeze();
+            self.scan_from = 0;
+            self.line_start = 0;
+            out.push(self.parse(raw));
+        }
+    }
+
+    /// Ends the stream: bytes left without a terminator form one last frame. They are parsed
+    /// like any frame, so text in an unterminated last frame is still judged.
+    pub fn finish(&mut self) -> Option<ParsedFrame> {
+        if self.buf.is_empty() {
+            return None;
+        }
+        let raw = std::mem::take(&mut self.buf).freeze();
+        self.scan_from = 0;
+        self.line_start = 0;
+        Some(self.parse(raw))
+    }
+
+    /// The length of the first complete frame in the buffer, if any.
+    fn next_boundary(&mut self) -> Option<usize> {
+        let framing = self.kind.framing();
+        let mut i = self.scan_from;
+        while i < self.buf.len() {
+            if self.buf[i] == b'\n' {
+                match framing {
+                    Framing::Ndjson => return Some(i + 1),
+                    Framing::Sse => {
+                        let line = &self.buf[self.line_start..i];
+                        let line = line.strip_suffix(b"\r").unwrap_or(line);
+                        if line.is_empty() {
+                            return Some(i + 1);
+                        }
+                        self.line_start = i + 1;
+                    }
+                }
+            }
+            i += 1;
+        }
+        self.scan_from = i;
+        None
+    }
+
+    fn parse(&self, raw: Bytes) -> ParsedFrame {
+        let payload = match self.kind.framing() {
+            Framing::Sse => parse_sse(&raw, self.kind),
+            Framing::Ndjson => parse_json(&raw, self.kind),
+        };
+        ParsedFrame { raw, payload }
+    }
+}
+
+fn parse_sse(raw: &[u8], kind: StreamKind) -> Payload {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Payload::Opaque;
+    };
+    let mut data: Option<String> = None;
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() || line.starts_with(':') {
+            continue;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        if field == "data" {
+            match &mut data {
+                Some(data) => {
+                    data.push('\n');
+                    data.push_str(value);
+                }
+                None => data = Some(value.to_string()),
+            }
+        }
+    }
+    match data {
+        None => Payload::Opaque,
+        Some(data) if data.trim() == "[DONE]" => Payload::Done,
+        Some(data) => parse_json(data.as_bytes(), kind),
+    }
+}
+
+fn parse_json(bytes: &[u8], kind: StreamKind) -> Payload {
+    let trimmed = bytes.trim_ascii();
+    if trimmed.first() != Some(&b'{') {
+        return Payload::Opaque;
+    }
+    match serde_json::from_slice::<Value>(trimmed) {
+        Ok(value) => {
+            let (deltas, finished) = extract(&value, kind);
+            Payload::Json(JsonFrame {
+                value,
+                deltas,
+                finished,
+            })
+        }
+        Err(_) => Payload::Opaque,
+    }
+}
+
+/// The per-choice text and finishes of one JSON frame.
+fn extract(value: &Value, kind: StreamKind) -> (Vec<ChoiceDelta>, Vec<u32>) {
+    let mut deltas = Vec::new();
+    let mut finished = Vec::new();
+    let mut add = |choice: u32, text: &str| {
+        if !text.is_empty() {
+            deltas.push(ChoiceDelta {
+                choice,
+                text: text.to_string(),
+            });
+        }
+    };
+    match kind {
+        StreamKind::OpenAiChat | StreamKind::OpenAiCompletions => {
+            let choices = value.get("choices").and_then(Value::as_array);
+            for (position, choice) in choices.into_iter().flatten().enumerate() {
+                let index = choice_index(choice, position);
+                if kind == StreamKind::OpenAiChat {
+                    let delta = choice.get("delta");
+                    if let Some(text) = delta.and_then(|d| d.get("content")).and_then(Value::as_str)
+                    {
+                        add(index, text);
+                    }
+                    let calls = delta
+                        .and_then(|d| d.get("tool_calls"))
+                        .and_then(Value::as_array);
+                    for call in calls.into_iter().flatten() {
+                        if let Some(args) = call
+                            .get("function")
+                            .and_then(|f| f.get("arguments"))
+                            .and_then(Value::as_str)
+                        {
+                            add(index, args);
+                        }
+                    }
+                } else if let Some(text) = choice.get("text").and_then(Value::as_str) {
+                    add(index, text);
+                }
+                if choice.get("finish_reason").is_some_and(|r| !r.is_null()) {
+                    finished.push(index);
+                }
+            }
+        }
+        StreamKind::OllamaChat => {
+            let message = value.get("message");
+            if let Some(text) = message
+                .and_then(|m| m.get("content"))
+                .and_then(Value::as_str)
+            {
+                add(0, text);
+            }
+            // Ollama sends tool calls whole, with the arguments as an object: judge their JSON.
+            let calls = message
+                .and_then(|m| m.get("tool_calls"))
+                .and_then(Value::as_array);
+            for call in calls.into_iter().flatten() {
+                if let Some(args) = call.get("function").and_then(|f| f.get("arguments")) {
+                    match args {
+                        Value::String(s) => add(0, s),
+                        Value::Null => {}
+                        other => add(0, &other.to_string()),
+                    }
+                }
+            }
+            if value.get("done").and_then(Value::as_bool) == Some(true) {
+                finished.push(0);
+            }
+        }
+        StreamKind::OllamaGenerate => {
+            if let Some(text) = value.get("response").and_then(Value::as_str) {
+                add(0, text);
+            }
+            if value.get("done").and_then(Value::as_bool) == Some(true) {
+                finished.push(0);
+            }
+        }
+    }
+    (deltas, finished)
+}
+
+pub(crate) fn choice_index(choice: &Value, position: usize) -> u32 {
+    choice
+        .get("index")
+        .and_then(Value::as_u64)
+        .and_then(|i| u32::try_from(i).ok())
+        .unwrap_or_else(|| u32::try_from(position).unwrap_or(u32::MAX))
+}
+
+/// Identity of the stream, copied from upstream frames into the terminal frames the gateway
+/// writes itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamMeta {
+    pub id: Option<Value>,
+    pub object: Option<Value>,
+    pub created: Option<Value>,
+    pub model: Option<Value>,
+    pub created_at: Option<Value>,
+}
+
+impl StreamMeta {
+    /// Remembers the identity fields of a frame (the first value seen wins).
+    pub fn observe(&mut self, value: &Value) {
+        let fields: [(&str, &mut Option<Value>); 5] = [
+            ("id", &mut self.id),
+            ("object", &mut self.object),
+            ("created", &mut self.created),
+            ("model", &mut self.model),
+            ("created_at", &mut self.created_at),
+        ];
+        for (name, slot) in fields {
+            if slot.is_none()
+                && let Some(v) = value.get(name)
+                && !v.is_null()
+            {
+                *slot = Some(v.clone());
+            }
+        }
+    }
+}
+
+/// The frame that ends one choice because its content was filtered: an OpenAI chunk with
+/// `finish_reason: "content_filter"`, or Ollama's final line with
+/// `done_reason: "content_filter"`.
+pub fn content_filter_frame(kind: StreamKind, meta: &StreamMeta, choice: u32) -> Bytes {
+    let now = now_unix();
+    let value = match kind {
+        StreamKind::OpenAiChat | StreamKind::OpenAiCompletions => {
+            let chat = kind == StreamKind::OpenAiChat;
+            let mut entry = serde_json::Map::new();
+            entry.insert("index".into(), Value::from(choice));
+            if chat {
+                entry.insert("delta".into(), Value::Object(serde_json::Map::new()));
+            } else {
+                entry.insert("text".into(), Value::from(""));
+            }
+            entry.insert("finish_reason".into(), Value::from("content_filter"));
+            let default_object = if chat {
+                "chat.completion.chunk"
+            } else {
+                "text_completion"
+            };
+            serde_json::json!({
+                "id": meta.id.clone().unwrap_or_else(|| Value::from(if chat { "chatcmpl-warden" } else { "cmpl-warden" })),
+                "object": meta.object.clone().unwrap_or_else(|| Value::from(default_object)),
+                "created": meta.created.clone().unwrap_or_else(|| Value::from(now)),
+                "model": meta.model.clone().unwrap_or_else(|| Value::from("")),
+                "choices": [Value::Object(entry)],
+            })
+        }
+        StreamKind::OllamaChat | StreamKind::OllamaGenerate => {
+            let mut map = serde_json::Map::new();
+            map.insert(
+                "model".into(),
+                meta.model.clone().unwrap_or_else(|| Value::from("")),
+            );
+            map.insert(
+                "created_at".into(),
+                meta.created_at
+                    .clone()
+                    .unwrap_or_else(|| Value::from(rfc3339_utc(now))),
+            );
+            if kind == StreamKind::OllamaChat {
+                map.insert(
+                    "message".into(),
+                    serde_json::json!({"role": "assistant", "content": ""}),
+                );
+            } else {
+                map.insert("response".into(), Value::from(""));
+            }
+            map.insert("done".into(), Value::from(true));
+            map.insert("done_reason".into(), Value::from("content_filter"));
+            Value::Object(map)
+        }
+    };
+    encode_frame(kind, &value)
+}
+
+/// The SSE end-of-stream sentinel.
+pub const SSE_DONE: &[u8] = b"data: [DONE]\n\n";
+
+/// Serialises a JSON payload as one frame of the kind's framing.
+pub fn encode_frame(kind: StreamKind, value: &Value) -> Bytes {
+    let json = value.to_string();
+    let mut out = Vec::with_capacity(json.len() + 8);
+    match kind.framing() {
+        Framing::Sse => {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(json.as_bytes());
+            out.extend_from_slice(b"\n\n");
+        }
+        Framing::Ndjson => {
+            out.extend_from_slice(json.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    Bytes::from(out)
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (Howard Hinnant's civil-from-days).
+fn rfc3339_utc(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(kind: StreamKind, chunks: &[&[u8]]) -> Vec<ParsedFrame> {
+        let mut parser = FrameParser::new(kind);
+        let mut out = Vec::new();
+        for chunk in chunks {
+            parser.push(chunk, &mut out);
+        }
+        out.extend(parser.finish());
+        out
+    }
+
+    fn texts(frames: &[ParsedFrame]) -> Vec<(u32, String)> {
+        frames
+            .iter()
+            .filter_map(|f| match &f.payload {
+                Payload::Json(j) => Some(j.deltas.iter().map(|d| (d.choice, d.text.clone()))),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    const CHAT: &str = concat!(
+        ": keep-alive\n\n",
+        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":7,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"h\u{e9}llo \"},\"finish_reason\":null}]}\n\n",
+        "data: {\"choices\":[{\"index\":1,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\":1}\"}}]},\"finish_reason\":null}]}\r\n\r\n",
+        "event: message\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: not json\n\n",
+        "data: [DONE]\n\n",
+    );
+
+    #[test]
+    fn sse_frames_at_every_split_position_match_the_unsplit_parse() {
+        let whole = parse_all(StreamKind::OpenAiChat, &[CHAT.as_bytes()]);
+        assert_eq!(whole.len(), 6);
+        assert_eq!(whole[0].payload, Payload::Opaque);
+        assert_eq!(
+            texts(&whole),
+            vec![(0, "h\u{e9}llo ".to_string()), (1, "{\"a\":1}".to_string())]
+        );
+        match &whole[3].payload {
+            Payload::Json(j) => assert_eq!(j.finished, vec![0]),
+            other => panic!("expected json, got {other:?}"),
+        }
+        assert_eq!(whole[4].payload, Payload::Opaque);
+        assert_eq!(whole[5].payload, Payload::Done);
+        let rejoined: Vec<u8> = whole.iter().flat_map(|f| f.raw.to_vec()).collect();
+        assert_eq!(rejoined, CHAT.as_bytes());
+
+        let bytes = CHAT.as_bytes();
+        for cut in 0..=bytes.len() {
+            let split = parse_all(StreamKind::OpenAiChat, &[&bytes[..cut], &bytes[cut..]]);
+            assert_eq!(split, whole, "split at byte {cut}");
+        }
+        let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(parse_all(StreamKind::OpenAiChat, &singles), whole);
+    }
+
+    #[test]
+    fn sse_multi_line_data_is_joined_with_newlines() {
+        let frames = parse_all(
+            StreamKind::OpenAiCompletions,
+            &[b"data: {\"choices\":\ndata: [{\"text\":\"a\",\"index\":2}]}\n\n"],
+        );
+        assert_eq!(texts(&frames), vec![(2, "a".to_string())]);
+    }
+
+    #[test]
+    fn ndjson_lines_for_both_ollama_apis() {
+        let chat = b"{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},\"done\":false}\n\n{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true}\n";
+        let frames = parse_all(StreamKind::OllamaChat, &[chat]);
+        assert_eq!(frames.len(), 3);
+        assert_eq!(frames[1].payload, Payload::Opaque);
+        assert_eq!(texts(&frames), vec![(0, "hi".to_string())]);
+        match &frames[2].payload {
+            Payload::Json(j) => assert_eq!(j.finished, vec![0]),
+            other => panic!("expected json, got {other:?}"),
+        }
+        // Unterminated last line is still parsed at the end.
+        let generate = b"{\"response\":\"a\",\"done\":false}\n{\"response\":\"b\",\"done\":true}";
+        let frames = parse_all(StreamKind::OllamaGenerate, &[generate]);
+        assert_eq!(
+            texts(&frames),
+            vec![(0, "a".to_string()), (0, "b".to_string())]
+        );
+    }
+
+    #[test]
+    fn ollama_tool_call_arguments_are_text() {
+        let line = b"{\"message\":{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":{\"q\":\"x\"}}}]},\"done\":false}\n";
+        let frames = parse_all(StreamKind::OllamaChat, &[line]);
+        assert_eq!(texts(&frames), vec![(0, "{\"q\":\"x\"}".to_string())]);
+    }
+
+    #[test]
+    fn invalid_utf8_frames_are_opaque_and_kept() {
+        let frames = parse_all(StreamKind::OpenAiChat, &[b"data: \xff\xfe\n\n"]);
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].payload, Payload::Opaque);
+        assert_eq!(&frames[0].raw[..], b"data: \xff\xfe\n\n");
+    }
+
+    #[test]
+    fn terminal_frames_copy_the_stream_identity() {
+        let mut meta = StreamMeta::default();
+        meta.observe(&serde_json::json!({"id":"c1","object":"chat.completion.chunk","created":7,"model":"m"}));
+        let frame = content_filter_frame(StreamKind::OpenAiChat, &meta, 1);
+        let text = std::str::from_utf8(&frame).expect("utf8");
+        let json = text
+            .strip_prefix("data: ")
+            .and_then(|t| t.strip_suffix("\n\n"))
+            .expect("one SSE data frame");
+        assert_eq!(
+            serde_json::from_str::<Value>(json).expect("json"),
+            serde_json::json!({"id":"c1","object":"chat.completion.chunk","created":7,"model":"m",
+                "choices":[{"index":1,"delta":{},"finish_reason":"content_filter"}]})
+        );
+        let frame = content_filter_frame(StreamKind::OpenAiCompletions, &meta, 0);
+        assert!(
+            std::str::from_utf8(&frame)
+                .expect("utf8")
+                .contains("\"text\":\"\"")
+        );
+
+        let mut meta = StreamMeta::default();
+        meta.observe(&serde_json::json!({"model":"llama3","created_at":"2026-11-27T00:00:00Z"}));
+        let frame = content_filter_frame(StreamKind::OllamaGenerate, &meta, 0);
+        let value: Value = serde_json::from_slice(&frame).expect("json line");
+        assert_eq!(
+            value,
+            serde_json::json!({"model":"llama3","created_at":"2026-11-27T00:00:00Z","response":"","done":true,"done_reason":"content_filter"})
+        );
+        assert!(frame.ends_with(b"\n"));
+        let frame = content_filter_frame(StreamKind::OllamaChat, &StreamMeta::default(), 0);
+        let value: Value = serde_json::from_slice(&frame).expect("json line");
+        assert_eq!(value["message"]["content"], "");
+        assert_eq!(value["done_reason"], "content_filter");
+    }
+
+    #[test]
+    fn rfc3339_formats_known_dates() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(1_795_737_600), "2026-11-27T00:00:00Z");
+        assert_eq!(rfc3339_utc(951_782_400 + 3661), "2000-02-29T01:01:01Z");
+    }
+}
