@@ -180,3 +180,26 @@ async fn dropping_the_watcher_stops_reloading() {
     store.reload().expect("reload");
     assert_eq!(store.status().ok_total, 1);
 }
+
+/// Kubernetes mounts a ConfigMap as symlinks through `..data`, and updates it by pointing a new
+/// `..data` at a new directory (symlink created under a temp name, renamed over `..data`).
+#[cfg(unix)]
+#[tokio::test]
+async fn watcher_follows_a_configmap_style_symlink_swap() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir(root.join("..v1")).expect("v1");
+    write(&root.join("..v1"), "policy.yaml", ENFORCE);
+    symlink("..v1", root.join("..data")).expect("..data");
+    symlink("..data/policy.yaml", root.join("policy.yaml")).expect("policy.yaml link");
+    let store = Arc::new(PolicyStore::open(root, catalog()).expect("valid"));
+    assert_eq!(mode(&store), Mode::Enforce);
+    let _watcher = store.watch().expect("watch");
+
+    std::fs::create_dir(root.join("..v2")).expect("v2");
+    write(&root.join("..v2"), "policy.yaml", MONITOR);
+    symlink("..v2", root.join("..data_tmp")).expect("..data_tmp");
+    std::fs::rename(root.join("..data_tmp"), root.join("..data")).expect("swap ..data");
+    wait_until(&store, |s| mode(s) == Mode::Monitor).await;
+}
