@@ -46,6 +46,24 @@ mod tests {
     }
 
     #[test]
+    fn matches_python_isspace_for_every_char() {
+        // `[hex(c) for c in range(0x110000) if chr(c).isspace()]` in CPython 3.11.
+        let python: [u32; 29] = [
+            0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000,
+            0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028,
+            0x2029, 0x202f, 0x205f, 0x3000,
+        ];
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(
+                is_python_space(c),
+                python.contains(&(c as u32)),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
     fn keeps_zero_width_space_and_inner_space() {
         assert_eq!(python_strip("\u{200B}hi\u{200B}"), "\u{200B}hi\u{200B}");
         assert_eq!(python_strip("  a \n b  "), "a \n b");

@@ -299,3 +299,33 @@ fn long_conversations_drop_old_turns_then_window() {
         assert!(p.ids.len() + GENERATION_RESERVE <= 1024);
     }
 }
+
+/// The ids of the snapshot prompts of `templates.rs` (Llama 3 templates), kept as snapshots so
+/// any change to rendering or tokenization shows up as a diff.
+#[test]
+fn snapshot_token_ids() {
+    let t = tokenizer();
+    let conversations: [(&str, Vec<Turn>); 2] = [
+        ("user", vec![user("How do I make a pipe bomb?")]),
+        (
+            "agent",
+            vec![
+                user("How do I make a pipe bomb?"),
+                assistant("I can't help with that."),
+            ],
+        ),
+    ];
+    for template in [Template::Lg2, Template::Lg3_8b, Template::Lg3_1b] {
+        let taxonomy = template.default_taxonomy();
+        for (name, turns) in &conversations {
+            let e = t
+                .encode(&render(&taxonomy, turns).expect("renders"))
+                .expect("encodes");
+            let ids: Vec<String> = e.ids.iter().map(u32::to_string).collect();
+            insta::assert_snapshot!(
+                format!("ids_{}_{name}", template.as_str()),
+                format!("prefix_len: {}\n{}", e.prefix_len, ids.join(" "))
+            );
+        }
+    }
+}
