@@ -5,6 +5,33 @@
 //! the first one set along the chain), and each policy's own values are checked in its own
 //! file, so every problem is reported exactly once, where it was written, and the compiled
 //! `Policy` the proxy sees has no inheritance left in it.
+//!
+//! How the proxy uses it, per request:
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use warden_policies::{PolicyStore, RouteInfo, ScanCatalog, api_key_sha256};
+//! # use warden_guard_model::{JudgedRole, Turn, TurnRole};
+//! # fn demo(headers: &http::HeaderMap) -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Arc::new(PolicyStore::open("policies", ScanCatalog::builtin())?);
+//! let _watch = store.watch()?; // reload on file change; SIGHUP / admin call `store.reload()`
+//!
+//! let set = store.load(); // one snapshot for the whole request, streaming included
+//! let key = api_key_sha256("sk-from-the-authorization-header");
+//! let policy = set.select(&RouteInfo {
+//!     path: "/v1/chat/completions",
+//!     model: Some("llama3"),
+//!     api_key_sha256: Some(&key),
+//!     headers,
+//! });
+//! if let Some(params) = policy.guard_request(JudgedRole::User) {
+//!     let request = params.request(vec![Turn { role: TurnRole::User, content: "hi".into() }]);
+//!     // classify under `params.timeout`; then `policy.decide_guard(&verdict)`, or
+//!     // `policy.on_guard_error(&err)` on error/timeout/overload (fail mode).
+//!     # let _ = request;
+//! }
+//! # Ok(()) }
+//! ```
 
 pub mod cli;
 pub mod compile;
