@@ -722,7 +722,9 @@ fn compile_policy(
                             key.value,
                             template.as_str()
                         ),
-                        suggestion_fix(&key.value, "category id", valid_ids.iter().copied()),
+                        by_name(&key.value, &base, &customs).unwrap_or_else(|| {
+                            suggestion_fix(&key.value, "category id", valid_ids.iter().copied())
+                        }),
                     );
                 }
                 if let Some(t) = &rule.threshold {
@@ -1015,6 +1017,21 @@ fn compile_policy(
             .map(|e| e.raw.name.value.clone())
             .collect(),
     })
+}
+
+/// A fix for a category written by its name (`Hate`) instead of its code (`S9`).
+fn by_name(key: &str, base: &Taxonomy, customs: &[(usize, &RawCustomCategory)]) -> Option<String> {
+    let wanted = key.trim().to_lowercase();
+    base.categories
+        .iter()
+        .map(|c| (c.code.as_str(), c.name.as_str()))
+        .chain(
+            customs
+                .iter()
+                .map(|(_, c)| (c.id.value.as_str(), c.name.as_str())),
+        )
+        .find(|(_, name)| name.trim().to_lowercase() == wanted)
+        .map(|(code, name)| format!("categories are keyed by code: write `{code}` for {name}"))
 }
 
 fn check_custom(c: &RawCustomCategory, base: &Taxonomy, rep: &mut Reporter<'_>, field: &str) {

@@ -353,3 +353,10 @@ fn empty_file() {
 fn file_that_is_not_a_mapping() {
     insta::assert_snapshot!(one("- version: 1\n"));
 }
+
+#[test]
+fn category_written_by_name_points_to_its_code() {
+    insta::assert_snapshot!(one(
+        "version: 1\npolicies:\n  - name: default\n    guard:\n      categories:\n        Hate: { action: warn }\n"
+    ));
+}
