@@ -322,6 +322,14 @@ pub(crate) fn entropy(s: &str) -> f64 {
         .sum()
 }
 
+/// Parses and compiles rule files without running their examples; pair with
+/// [`crate::Scanner::example_failures`] to list every failing example at once.
+pub fn compile_unverified<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<crate::Scanner, ScanError> {
+    crate::Scanner::compile(parse_rules(files)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,12 +381,4 @@ examples:
         assert!(entropy("changeme") < 3.0);
         assert!(entropy("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY") > 4.0);
     }
-}
-
-/// Parses and compiles rule files without running their examples; pair with
-/// [`crate::Scanner::example_failures`] to list every failing example at once.
-pub fn compile_unverified<'a>(
-    files: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<crate::Scanner, ScanError> {
-    crate::Scanner::compile(parse_rules(files)?)
 }

@@ -527,7 +527,7 @@ impl Scanner {
                     });
                     report.findings.extend(findings);
                 }
-                Err(err @ (ScanError::Unparsable { .. } | ScanError::TooLarge { .. })) => {
+                Err(err @ ScanError::Unparsable { .. }) => {
                     // The secret rules still run on a block the grammar rejects.
                     let text_only = CodeBlock {
                         language: None,
@@ -535,6 +535,13 @@ impl Scanner {
                     };
                     let secrets = self.scan_block_with(&text_only, options)?;
                     report.findings.extend(secrets);
+                    report.failures.push(ScanFailure {
+                        line: block.line,
+                        language: block.language,
+                        reason: err.to_string(),
+                    });
+                }
+                Err(err @ ScanError::TooLarge { .. }) => {
                     report.failures.push(ScanFailure {
                         line: block.line,
                         language: block.language,

@@ -10,14 +10,19 @@ fn every_builtin_rule_compiles_and_passes_its_examples() {
         Ok(s) => s,
         Err(e) => {
             // Show every failing example, not just the first, so a batch can be fixed at once.
-            let files = warden_code_scan::rules::builtin_rule_files().iter().copied();
+            let files = warden_code_scan::rules::builtin_rule_files()
+                .iter()
+                .copied();
             let all = warden_code_scan::rules::compile_unverified(files)
                 .map(|s| s.example_failures())
                 .unwrap_or_default();
             for failure in &all {
                 eprintln!("{failure}");
             }
-            panic!("built-in rules rejected ({} example failures): {e}", all.len());
+            panic!(
+                "built-in rules rejected ({} example failures): {e}",
+                all.len()
+            );
         }
     };
     let mut per_language: BTreeMap<String, usize> = BTreeMap::new();
