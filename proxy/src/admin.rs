@@ -1,5 +1,7 @@
 //! The admin listener: `GET /metrics` (Prometheus text format), `GET /healthz` (the process
-//! answers), `GET /readyz` (ready to serve traffic).
+//! answers), `GET /readyz` (ready to serve traffic: the guard is loaded), `POST
+//! /admin/policy/reload` (reload the policy directory now), `GET /admin/policy` (the active
+//! version and the last reload error).
 
 use std::sync::Arc;
 
@@ -10,6 +12,35 @@ use http_body_util::{BodyExt, Full};
 use crate::body::BoxBody;
 use crate::error::{json_response, openai_error_body};
 use crate::gateway::Gateway;
+use crate::metrics::Metrics;
+
+fn metrics_response(metrics: &Metrics) -> Response<BoxBody> {
+    let text = metrics.render();
+    let mut response = Response::new(
+        Full::new(Bytes::from(text))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// Answers while the gateway is still starting (the guard model is loading).
+pub fn starting<B>(metrics: &Metrics, request: Request<B>) -> Response<BoxBody> {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/metrics") => metrics_response(metrics),
+        (&Method::GET, "/healthz") => {
+            json_response(StatusCode::OK, serde_json::json!({"status": "ok"}))
+        }
+        _ => json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"status": "starting", "detail": "loading the guard model"}),
+        ),
+    }
+}
 
 /// Answer one admin request.
 pub async fn handle<B>(gateway: Arc<Gateway>, request: Request<B>) -> Response<BoxBody> {
@@ -43,7 +74,9 @@ pub async fn handle<B>(gateway: Arc<Gateway>, request: Request<B>) -> Response<B
         (_, path) => json_response(
             StatusCode::NOT_FOUND,
             openai_error_body(
-                &format!("no admin endpoint at {path}; try /metrics, /healthz or /readyz"),
+                &format!(
+                    "no admin endpoint at {path}; try /metrics, /healthz, /readyz, /admin/policy or POST /admin/policy/reload"
+                ),
                 "invalid_request_error",
                 "not_found",
             ),

@@ -42,6 +42,37 @@ pub struct ServeArgs {
     /// Log format: text or json. [default: text]
     #[arg(long, env = "WARDEN_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// Llama Guard model run in-process: a Hugging Face directory, a .gguf file, or hf:ORG/NAME.
+    /// Without a guard (model or remote), guard checks are off and only code scanning runs.
+    #[arg(long, env = "WARDEN_GUARD_MODEL", value_name = "PATH|hf:ID")]
+    pub guard_model: Option<String>,
+    /// A remote OpenAI-compatible /v1/completions server serving Llama Guard, instead of
+    /// --guard-model.
+    #[arg(long, env = "WARDEN_GUARD_REMOTE", value_name = "URL")]
+    pub guard_remote: Option<String>,
+    /// Model name to ask the remote guard server for. [default: llama-guard]
+    #[arg(long, env = "WARDEN_GUARD_REMOTE_MODEL", value_name = "NAME")]
+    pub guard_remote_model: Option<String>,
+    /// Threads running the in-process guard model. [default: number of CPUs]
+    #[arg(long, env = "WARDEN_GUARD_THREADS", value_name = "N")]
+    pub guard_threads: Option<usize>,
+    /// Guard classifications in progress at once; more are shed (429, or forwarded unchecked
+    /// under fail-open). [default: 64]
+    #[arg(long, env = "WARDEN_GUARD_CONCURRENCY", value_name = "N")]
+    pub guard_concurrency: Option<usize>,
+    /// Device for the in-process guard: cpu or cuda:N (cuda builds only). [default: cpu]
+    #[arg(long, env = "WARDEN_DEVICE", value_name = "DEVICE")]
+    pub device: Option<String>,
+    /// Policy directory (YAML files), watched and reloaded live. [default: the built-in
+    /// `default` preset]
+    #[arg(long, env = "WARDEN_POLICIES", value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Audit log: a file path (size-rotated), "stdout", or "off". [default: off]
+    #[arg(long, env = "WARDEN_AUDIT_LOG", value_name = "PATH|stdout|off")]
+    pub audit_log: Option<String>,
+    /// Size at which the audit log file rotates. [default: 100MiB]
+    #[arg(long, env = "WARDEN_AUDIT_MAX_SIZE", value_name = "SIZE")]
+    pub audit_max_size: Option<String>,
 }
 
 /// The configuration file's keys, exactly.
@@ -56,6 +87,15 @@ struct RawConfig {
     max_body: Option<Spanned<RawSize>>,
     shutdown_grace: Option<Spanned<u64>>,
     log_format: Option<Spanned<String>>,
+    guard_model: Option<Spanned<String>>,
+    guard_remote: Option<Spanned<String>>,
+    guard_remote_model: Option<Spanned<String>>,
+    guard_threads: Option<Spanned<u64>>,
+    guard_concurrency: Option<Spanned<u64>>,
+    device: Option<Spanned<String>>,
+    policies: Option<Spanned<String>>,
+    audit_log: Option<Spanned<String>>,
+    audit_max_size: Option<Spanned<RawSize>>,
 }
 
 const KEYS: &[&str] = &[
@@ -67,6 +107,15 @@ const KEYS: &[&str] = &[
     "max_body",
     "shutdown_grace",
     "log_format",
+    "guard_model",
+    "guard_remote",
+    "guard_remote_model",
+    "guard_threads",
+    "guard_concurrency",
+    "device",
+    "policies",
+    "audit_log",
+    "audit_max_size",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +143,23 @@ pub struct Config {
     pub max_body: u64,
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
+    pub guard: GuardSource,
+    pub guard_threads: usize,
+    pub guard_concurrency: usize,
+    pub device: String,
+    pub policies: Option<PathBuf>,
+    pub audit: crate::audit::AuditTarget,
+}
+
+/// Where guard verdicts come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardSource {
+    /// No guard: guard checks are off (code scanning still runs).
+    None,
+    /// A model run in-process: a path or `hf:ORG/NAME`.
+    Model(String),
+    /// A remote OpenAI-compatible completions server.
+    Remote { url: String, model: String },
 }
 
 impl Default for Config {
@@ -107,6 +173,12 @@ impl Default for Config {
             max_body: 10 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
             log_format: LogFormat::Text,
+            guard: GuardSource::None,
+            guard_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            guard_concurrency: 64,
+            device: "cpu".into(),
+            policies: None,
+            audit: crate::audit::AuditTarget::Off,
         }
     }
 }
@@ -264,6 +336,112 @@ impl Config {
                         ),
                     });
                 }
+            };
+        }
+        let guard_model = pick_str(&args.guard_model, &raw.guard_model, "guard-model");
+        let guard_remote = pick_str(&args.guard_remote, &raw.guard_remote, "guard-remote");
+        let remote_model = pick_str(
+            &args.guard_remote_model,
+            &raw.guard_remote_model,
+            "guard-remote-model",
+        )
+        .map_or_else(|| "llama-guard".to_string(), |(v, _)| v);
+        config.guard = match (guard_model, guard_remote) {
+            (Some(_), Some((_, source))) => {
+                return Err(ConfigError::Invalid {
+                    location: source.location("guard_remote"),
+                    message: "both a guard model and a remote guard are set. Fix: keep one of guard_model / guard_remote".into(),
+                });
+            }
+            (Some((model, _)), None) => GuardSource::Model(model),
+            (None, Some((url, source))) => {
+                parse_upstream(&url, &source).map_err(|_| ConfigError::Invalid {
+                    location: source.location("guard_remote"),
+                    message: format!("{url:?} is not an http(s) URL. Fix: write the server's base URL, such as http://127.0.0.1:8000"),
+                })?;
+                GuardSource::Remote {
+                    url,
+                    model: remote_model,
+                }
+            }
+            (None, None) => GuardSource::None,
+        };
+        for (flag, file, key, slot) in [
+            (
+                args.guard_threads,
+                &raw.guard_threads,
+                "guard-threads",
+                &mut config.guard_threads,
+            ),
+            (
+                args.guard_concurrency,
+                &raw.guard_concurrency,
+                "guard-concurrency",
+                &mut config.guard_concurrency,
+            ),
+        ] {
+            let picked = match (flag, file) {
+                (Some(v), _) => Some((v as u64, Source::Flag(key))),
+                (None, Some(s)) => Some((*s.get_ref(), file_source(s.span()))),
+                (None, None) => None,
+            };
+            if let Some((value, source)) = picked {
+                if value == 0 {
+                    return Err(ConfigError::Invalid {
+                        location: source.location(&key.replace('-', "_")),
+                        message: "must be at least 1".into(),
+                    });
+                }
+                *slot = value as usize;
+            }
+        }
+        if let Some((value, source)) = pick_str(&args.device, &raw.device, "device") {
+            let valid = value == "cpu"
+                || value.strip_prefix("cuda").is_some_and(|rest| {
+                    rest.is_empty()
+                        || rest
+                            .strip_prefix(':')
+                            .is_some_and(|n| n.parse::<usize>().is_ok())
+                });
+            if !valid {
+                return Err(ConfigError::Invalid {
+                    location: source.location("device"),
+                    message: format!("unknown device {value:?}. Fix: use \"cpu\" or \"cuda:0\""),
+                });
+            }
+            config.device = value;
+        }
+        if let Some((value, _)) = pick_str(
+            &args.policies.as_ref().map(|p| p.display().to_string()),
+            &raw.policies,
+            "policies",
+        ) {
+            config.policies = Some(PathBuf::from(value));
+        }
+        let max_size = match (&args.audit_max_size, &raw.audit_max_size) {
+            (Some(v), _) => Some((RawSize::Text(v.clone()), Source::Flag("audit-max-size"))),
+            (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
+            (None, None) => None,
+        };
+        let max_bytes = match max_size {
+            Some((value, source)) => parse_size(&value).filter(|n| *n > 0).ok_or_else(|| {
+                ConfigError::Invalid {
+                    location: source.location("audit_max_size"),
+                    message: format!(
+                        "{value:?} is not a size. Fix: write a number with a unit, such as 100MiB"
+                    ),
+                }
+            })?,
+            None => 100 * 1024 * 1024,
+        };
+        if let Some((value, _)) = pick_str(&args.audit_log, &raw.audit_log, "audit-log") {
+            config.audit = match value.as_str() {
+                "off" | "" => crate::audit::AuditTarget::Off,
+                "stdout" | "-" => crate::audit::AuditTarget::Stdout,
+                path => crate::audit::AuditTarget::File {
+                    path: PathBuf::from(path),
+                    max_bytes,
+                },
             };
         }
         Ok(config)

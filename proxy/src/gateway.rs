@@ -8,6 +8,12 @@
 //! 4. **Respond**: stream the upstream's response back frame by frame under the idle timeout;
 //!    upstream error statuses and bodies pass through unchanged.
 //! 5. **Record**: when the response body ends (or the client leaves), update metrics and log.
+//!
+//! Guarded routes (see [`crate::route::Route::is_guarded`]) add, between 2 and 3, reading the
+//! body, taking one policy snapshot for the whole request, and the prompt check (a block is
+//! answered here and never reaches the upstream); and in 4, the response check: a complete
+//! answer is judged before it is sent, a streamed one goes through the hold-back engine
+//! ([`crate::stream`]). The phases of a guarded request live in [`crate::guarded`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,12 +25,15 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 
+use crate::audit::AuditLog;
 use crate::body::{BodyEnd, BoxBody, BoxError, CappedBody, IdleTimeoutBody, OnBodyEnd};
 use crate::config::Config;
 use crate::error::GatewayError;
+use crate::guard::Checker;
 use crate::metrics::Metrics;
 use crate::route::{ApiFamily, Route};
 use crate::upstream::{self, UpstreamClient};
+use warden_policies::PolicyStore;
 
 static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -37,19 +46,30 @@ pub struct Gateway {
     ready: AtomicBool,
     next_id: AtomicU64,
     id_seed: u64,
+    pub(crate) policies: Arc<PolicyStore>,
+    pub(crate) checker: Checker,
+    pub(crate) audit: AuditLog,
 }
 
 /// Per-request context carried through the phases.
 #[derive(Debug)]
-struct RequestContext {
-    id: String,
-    route: Route,
-    family: ApiFamily,
-    started: Instant,
+pub(crate) struct RequestContext {
+    pub id: String,
+    pub route: Route,
+    pub family: ApiFamily,
+    pub started: Instant,
+}
+
+/// What a gateway checks with, built once at start.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub policies: Arc<PolicyStore>,
+    pub checker: Checker,
+    pub audit: AuditLog,
 }
 
 impl Gateway {
-    pub fn new(config: Arc<Config>, metrics: Metrics) -> Gateway {
+    pub fn new(config: Arc<Config>, metrics: Metrics, services: Services) -> Gateway {
         let id_seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
@@ -61,7 +81,18 @@ impl Gateway {
             ready: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
             id_seed,
+            policies: services.policies,
+            checker: services.checker,
+            audit: services.audit,
         }
+    }
+
+    pub fn policies(&self) -> &Arc<PolicyStore> {
+        &self.policies
+    }
+
+    pub fn checker(&self) -> &Checker {
+        &self.checker
     }
 
     pub fn config(&self) -> &Config {
@@ -115,7 +146,13 @@ impl Gateway {
             started: Instant::now(),
         };
         self.metrics.in_flight_requests.inc();
-        let response = match self.forward(request, client, &ctx).await {
+        let result = if route.is_guarded() {
+            let request = request.map(|body| body.map_err(Into::into).boxed());
+            crate::guarded::handle(self, request, client, &ctx).await
+        } else {
+            self.forward(request, client, &ctx).await
+        };
+        let response = match result {
             Ok(response) => response,
             Err(err) => {
                 tracing::warn!(request_id = %ctx.id, route = ctx.route.as_label(), error = %err, detail = ?err, "request failed at the gateway");
@@ -123,6 +160,10 @@ impl Gateway {
             }
         };
         self.finish(response, ctx)
+    }
+
+    pub(crate) fn request_limit(&self) -> u64 {
+        self.config.max_body
     }
 
     async fn forward<B>(
@@ -147,7 +188,25 @@ impl Gateway {
 
         let (parts, body) = request.into_parts();
         let (capped, tripped) = CappedBody::new(body, limit);
-        let mut upstream_request = Request::from_parts(parts, capped.boxed());
+        let response = self
+            .send_upstream(Request::from_parts(parts, capped.boxed()), client, ctx)
+            .await
+            .map_err(|err| match err {
+                GatewayError::UpstreamUnreachable { .. } if tripped.load(Ordering::Acquire) => {
+                    GatewayError::BodyTooLarge { limit }
+                }
+                other => other,
+            })?;
+        Ok(self.stream_back(response))
+    }
+
+    /// Phase 3: send a request upstream under the upstream timeout.
+    pub(crate) async fn send_upstream(
+        &self,
+        mut upstream_request: Request<BoxBody>,
+        client: Option<SocketAddr>,
+        ctx: &RequestContext,
+    ) -> Result<Response<hyper::body::Incoming>, GatewayError> {
         upstream::prepare_request(
             &mut upstream_request,
             &self.config.upstream,
@@ -165,27 +224,26 @@ impl Gateway {
             .upstream_duration_seconds
             .with_label_values(&[ctx.route.as_label()])
             .observe(sent.elapsed().as_secs_f64());
-        let response = match result {
-            Err(_) => {
-                return Err(GatewayError::UpstreamTimeout {
-                    secs: timeout.as_secs(),
-                });
-            }
-            Ok(Err(_)) if tripped.load(Ordering::Acquire) => {
-                return Err(GatewayError::BodyTooLarge { limit });
-            }
-            Ok(Err(err)) => {
-                return Err(GatewayError::UpstreamUnreachable {
-                    detail: format!("{err:?}"),
-                });
-            }
-            Ok(Ok(response)) => response,
-        };
+        match result {
+            Err(_) => Err(GatewayError::UpstreamTimeout {
+                secs: timeout.as_secs(),
+            }),
+            Ok(Err(err)) => Err(GatewayError::UpstreamUnreachable {
+                detail: format!("{err:?}"),
+            }),
+            Ok(Ok(response)) => Ok(response),
+        }
+    }
 
+    /// Phase 4: the upstream's response head cleaned, its body streamed under the idle timeout.
+    pub(crate) fn stream_back(
+        &self,
+        response: Response<hyper::body::Incoming>,
+    ) -> Response<BoxBody> {
         let (mut parts, body) = response.into_parts();
         upstream::prepare_response(&mut parts.headers, parts.version);
         let body = IdleTimeoutBody::new(body, self.config.stream_idle_timeout).boxed();
-        Ok(Response::from_parts(parts, body))
+        Response::from_parts(parts, body)
     }
 
     /// Attach the request id and the end-of-body bookkeeping to any response.

@@ -7,13 +7,19 @@
 //! and the server module stays a thin accept loop.
 
 pub mod admin;
+pub mod audit;
 pub mod body;
 pub mod config;
+pub mod conversation;
 pub mod error;
 pub mod gateway;
+pub mod guard;
+pub mod guard_loader;
+mod guarded;
 pub mod metrics;
 pub mod route;
 pub mod server;
+pub mod stream;
 pub mod upstream;
 
 pub use config::{Config, ServeArgs};

@@ -2,7 +2,8 @@
 //! codes, decisions, policy ids), never from raw request text.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::route::Route;
@@ -21,6 +22,40 @@ pub struct Metrics {
     pub request_duration_seconds: HistogramVec,
     pub upstream_duration_seconds: HistogramVec,
     pub in_flight_requests: IntGauge,
+    pub decisions_total: IntCounterVec,
+    pub guard_categories_total: IntCounterVec,
+    pub guard_duration_seconds: HistogramVec,
+    pub guard_errors_total: IntCounterVec,
+    pub guard_queue_depth: IntGauge,
+    pub guard_truncations_total: IntCounter,
+    pub code_findings_total: IntCounterVec,
+    pub code_scan_duration_seconds: Histogram,
+    pub stream_holdback_seconds: Histogram,
+    pub policy_reloads_total: IntCounterVec,
+    pub policy_info: IntGaugeVec,
+}
+
+/// Buckets for in-process work measured in microseconds to seconds.
+const FAST_BUCKETS: &[f64] = &[
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+    2.5, 5.0, 10.0,
+];
+
+fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    IntCounterVec::new(Opts::new(name, help), labels).expect("static metric definition")
+}
+
+fn histogram_vec(name: &str, help: &str, labels: &[&str], buckets: &[f64]) -> HistogramVec {
+    HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(buckets.to_vec()),
+        labels,
+    )
+    .expect("static metric definition")
+}
+
+fn histogram(name: &str, help: &str, buckets: &[f64]) -> Histogram {
+    Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets.to_vec()))
+        .expect("static metric definition")
 }
 
 impl Metrics {
@@ -58,11 +93,82 @@ impl Metrics {
         )
         .expect("static metric definition");
 
+        let decisions_total = counter_vec(
+            "warden_decisions_total",
+            "Decisions taken, by route, stage (prompt, response) and decision.",
+            &["route", "stage", "decision"],
+        );
+        let guard_categories_total = counter_vec(
+            "warden_guard_categories_total",
+            "Guard categories that fired, by stage and category id.",
+            &["stage", "category"],
+        );
+        let guard_duration_seconds = histogram_vec(
+            "warden_guard_duration_seconds",
+            "Time of one guard classification, queueing included.",
+            &["stage"],
+            FAST_BUCKETS,
+        );
+        let guard_errors_total = counter_vec(
+            "warden_guard_errors_total",
+            "Guard classifications without a verdict, by kind (timeout, overloaded, backend, ...).",
+            &["kind"],
+        );
+        let guard_queue_depth = IntGauge::new(
+            "warden_guard_queue_depth",
+            "Classifications waiting for the guard model.",
+        )
+        .expect("static metric definition");
+        let guard_truncations_total = IntCounter::new(
+            "warden_guard_truncations_total",
+            "Classifications whose conversation was cut to fit the guard's context.",
+        )
+        .expect("static metric definition");
+        let code_findings_total = counter_vec(
+            "warden_code_findings_total",
+            "Insecure-code findings, by language, CWE and severity.",
+            &["language", "cwe", "severity"],
+        );
+        let code_scan_duration_seconds = histogram(
+            "warden_code_scan_duration_seconds",
+            "Time of one code scan (extraction, parse and rules).",
+            FAST_BUCKETS,
+        );
+        let stream_holdback_seconds = histogram(
+            "warden_stream_holdback_seconds",
+            "How long streamed frames were held back before release.",
+            FAST_BUCKETS,
+        );
+        let policy_reloads_total = counter_vec(
+            "warden_policy_reloads_total",
+            "Policy reloads, by result (ok, rejected).",
+            &["result"],
+        );
+        let policy_info = IntGaugeVec::new(
+            Opts::new(
+                "warden_policy_info",
+                "The active policy set; its version label is a content hash.",
+            ),
+            &["version"],
+        )
+        .expect("static metric definition");
+
         for collector in [
             Box::new(requests_total.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(request_duration_seconds.clone()),
             Box::new(upstream_duration_seconds.clone()),
             Box::new(in_flight_requests.clone()),
+            Box::new(decisions_total.clone()),
+            Box::new(guard_categories_total.clone()),
+            Box::new(guard_duration_seconds.clone()),
+            Box::new(guard_errors_total.clone()),
+            Box::new(guard_queue_depth.clone()),
+            Box::new(guard_truncations_total.clone()),
+            Box::new(code_findings_total.clone()),
+            Box::new(code_scan_duration_seconds.clone()),
+            Box::new(stream_holdback_seconds.clone()),
+            Box::new(policy_reloads_total.clone()),
+            Box::new(policy_info.clone()),
         ] {
             registry
                 .register(collector)
@@ -73,6 +179,9 @@ impl Metrics {
             request_duration_seconds.with_label_values(&[route.as_label()]);
             upstream_duration_seconds.with_label_values(&[route.as_label()]);
         }
+        for result in ["ok", "rejected"] {
+            policy_reloads_total.with_label_values(&[result]);
+        }
 
         Metrics {
             registry,
@@ -80,7 +189,24 @@ impl Metrics {
             request_duration_seconds,
             upstream_duration_seconds,
             in_flight_requests,
+            decisions_total,
+            guard_categories_total,
+            guard_duration_seconds,
+            guard_errors_total,
+            guard_queue_depth,
+            guard_truncations_total,
+            code_findings_total,
+            code_scan_duration_seconds,
+            stream_holdback_seconds,
+            policy_reloads_total,
+            policy_info,
         }
+    }
+
+    /// Mark `version` as the active policy set (one series at a time).
+    pub fn set_policy_version(&self, version: &str) {
+        self.policy_info.reset();
+        self.policy_info.with_label_values(&[version]).set(1);
     }
 
     /// Register another collector (guard, policy and code-scan metrics live with their stage).

@@ -15,9 +15,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use warden_code_scan::Scanner;
+use warden_guard_model::Classifier;
+use warden_policies::{PolicyStore, PolicyWatcher, ScanCatalog};
+
 use crate::admin;
-use crate::config::Config;
-use crate::gateway::Gateway;
+use crate::audit::AuditLog;
+use crate::config::{Config, GuardSource};
+use crate::gateway::{Gateway, Services};
+use crate::guard::Checker;
 use crate::metrics::Metrics;
 
 /// Why the server could not start.
@@ -30,6 +36,19 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("policies: {0}")]
+    Policies(String),
+    #[error("code-scan rules: {0}")]
+    Rules(String),
+    #[error("guard model: {0}")]
+    Guard(String),
+    #[error(
+        "audit log: cannot open {path}: {source}. Fix: point --audit-log at a writable file, or use stdout"
+    )]
+    Audit {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// A started gateway: its bound addresses and a handle to stop it.
@@ -40,11 +59,22 @@ pub struct RunningServer {
     gateway: Arc<Gateway>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    _watcher: Option<PolicyWatcher>,
 }
 
 impl RunningServer {
-    /// Bind both listeners (port 0 picks a free port) and start serving.
+    /// Bind both listeners (port 0 picks a free port), load policies, rules and the guard
+    /// the configuration names, and start serving.
     pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+        RunningServer::start_with(config, None).await
+    }
+
+    /// Like [`RunningServer::start`], with a guard supplied by the caller instead of the one
+    /// the configuration names (tests share one loaded model across servers this way).
+    pub async fn start_with(
+        config: Config,
+        guard: Option<Arc<dyn Classifier>>,
+    ) -> Result<RunningServer, StartError> {
         let config = Arc::new(config);
         let listener = bind(config.listen).await?;
         let admin_listener = bind(config.admin_listen).await?;
@@ -58,34 +88,112 @@ impl RunningServer {
                 addr: config.admin_listen,
                 source,
             })?;
-        let gateway = Arc::new(Gateway::new(config.clone(), Metrics::new()));
+        let metrics = Metrics::new();
+        let scanner = Scanner::builtin().map_err(|e| StartError::Rules(e.to_string()))?;
+        let catalog = ScanCatalog::builtin();
+        let policies = match &config.policies {
+            Some(dir) => PolicyStore::open(dir, catalog),
+            None => PolicyStore::builtin(catalog),
+        }
+        .map_err(|e| StartError::Policies(e.to_string()))?;
+        let policies = Arc::new(policies);
+        metrics.set_policy_version(&policies.load().version);
+        let audit = AuditLog::open(&config.audit).map_err(|source| StartError::Audit {
+            path: format!("{:?}", config.audit),
+            source,
+        })?;
+
         let (shutdown, rx) = watch::channel(false);
         let grace = config.shutdown_grace;
+        let mut tasks = Vec::new();
+
+        // The admin listener answers first, so /readyz says "starting" while the guard loads.
+        let ready_probe = Arc::new(tokio::sync::OnceCell::<Arc<Gateway>>::new());
+        let probe = ready_probe.clone();
+        let admin_metrics = metrics.clone();
+        tasks.push(tokio::spawn(serve(
+            admin_listener,
+            rx.clone(),
+            grace,
+            move |_peer| {
+                let probe = probe.clone();
+                let metrics = admin_metrics.clone();
+                service_fn(move |request| {
+                    let probe = probe.clone();
+                    let metrics = metrics.clone();
+                    async move {
+                        Ok::<_, Infallible>(match probe.get() {
+                            Some(gw) => admin::handle(gw.clone(), request).await,
+                            None => admin::starting(&metrics, request),
+                        })
+                    }
+                })
+            },
+        )));
+
+        let classifier = match guard {
+            Some(guard) => Some(guard),
+            None => load_guard(&config).await?,
+        };
+        let checker = Checker::new(
+            classifier,
+            Arc::new(scanner),
+            config.guard_concurrency,
+            metrics.clone(),
+        );
+        let services = Services {
+            policies: policies.clone(),
+            checker,
+            audit,
+        };
+        let gateway = Arc::new(Gateway::new(config.clone(), metrics.clone(), services));
 
         let gw = gateway.clone();
-        let main_task = tokio::spawn(serve(listener, rx.clone(), grace, move |peer| {
-            let gw = gw.clone();
-            service_fn(move |request| {
+        tasks.push(tokio::spawn(serve(
+            listener,
+            rx.clone(),
+            grace,
+            move |peer| {
                 let gw = gw.clone();
-                async move { Ok::<_, Infallible>(gw.handle(request, Some(peer)).await) }
-            })
-        }));
-        let gw = gateway.clone();
-        let admin_task = tokio::spawn(serve(admin_listener, rx, grace, move |_peer| {
-            let gw = gw.clone();
-            service_fn(move |request| {
-                let gw = gw.clone();
-                async move { Ok::<_, Infallible>(admin::handle(gw, request).await) }
-            })
-        }));
+                service_fn(move |request| {
+                    let gw = gw.clone();
+                    async move { Ok::<_, Infallible>(gw.handle(request, Some(peer)).await) }
+                })
+            },
+        )));
+        tasks.push(tokio::spawn(follow_reloads(
+            policies.clone(),
+            metrics.clone(),
+            rx,
+        )));
+        let watcher = match policies.watch() {
+            Ok(w) => Some(w),
+            Err(err) => {
+                tracing::warn!(%err, "policy directory not watched; reload with SIGHUP or POST /admin/policy/reload");
+                None
+            }
+        };
         gateway.set_ready(true);
-        tracing::info!(%addr, %admin_addr, upstream = %config.upstream, "warden listening");
+        let _ = ready_probe.set(gateway.clone());
+        let set = policies.load();
+        tracing::info!(
+            %addr,
+            %admin_addr,
+            upstream = %config.upstream,
+            guard = %gateway.checker().describe_guard(),
+            policies = %config.policies.as_ref().map_or_else(|| "built-in default".to_string(), |d| d.display().to_string()),
+            policy_version = %set.version,
+            default_policy = %set.default_policy.name,
+            routes = set.routes.len(),
+            "warden listening"
+        );
         Ok(RunningServer {
             addr,
             admin_addr,
             gateway,
             shutdown,
-            tasks: vec![main_task, admin_task],
+            tasks,
+            _watcher: watcher,
         })
     }
 
@@ -116,6 +224,64 @@ impl RunningServer {
         tracing::info!("shutdown requested: no new connections; finishing in-flight requests");
         self.shutdown().await;
         tracing::info!("stopped");
+    }
+}
+
+/// Load the guard the configuration names, off the async workers.
+async fn load_guard(config: &Config) -> Result<Option<Arc<dyn Classifier>>, StartError> {
+    match &config.guard {
+        GuardSource::None => {
+            tracing::warn!(
+                "no guard model configured: guard checks are off; code scanning still runs"
+            );
+            Ok(None)
+        }
+        GuardSource::Model(spec) => {
+            let spec = spec.clone();
+            let threads = config.guard_threads;
+            let device = config.device.clone();
+            let started = std::time::Instant::now();
+            tracing::info!(model = %spec, "loading guard model");
+            let loaded = tokio::task::spawn_blocking(move || {
+                crate::guard_loader::load_model(&spec, threads, &device)
+            })
+            .await
+            .map_err(|e| StartError::Guard(e.to_string()))?
+            .map_err(StartError::Guard)?;
+            tracing::info!(seconds = started.elapsed().as_secs_f64(), guard = %loaded.describe(), "guard model loaded");
+            Ok(Some(loaded))
+        }
+        GuardSource::Remote { url, model } => {
+            let remote = crate::guard_loader::remote(url, model).map_err(StartError::Guard)?;
+            Ok(Some(remote))
+        }
+    }
+}
+
+/// Count reloads and track the active version in metrics, whatever triggered them.
+async fn follow_reloads(
+    policies: Arc<PolicyStore>,
+    metrics: Metrics,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut status = policies.subscribe();
+    let mut seen = status.borrow().clone();
+    loop {
+        tokio::select! {
+            changed = status.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let now = status.borrow_and_update().clone();
+                let ok = now.ok_total.saturating_sub(seen.ok_total);
+                let rejected = now.rejected_total.saturating_sub(seen.rejected_total);
+                metrics.policy_reloads_total.with_label_values(&["ok"]).inc_by(ok);
+                metrics.policy_reloads_total.with_label_values(&["rejected"]).inc_by(rejected);
+                metrics.set_policy_version(&now.version);
+                seen = now;
+            }
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

@@ -6,7 +6,9 @@
 //! - `x-mock-gated: 1` sends the first stream frame at once and each later one only after the
 //!   test calls [`MockUpstream::release`] (proves incremental forwarding without timing);
 //! - `x-mock-pace-ms: N` sleeps N ms between stream frames;
-//! - `x-mock-frames: N` number of content frames in a stream (default 3).
+//! - `x-mock-frames: N` number of content frames in a stream (default 3);
+//! - `x-mock-answer: TEXT` (percent-encoded) answers TEXT instead of the default words,
+//!   streamed in pieces of `x-mock-piece: N` bytes (default 8).
 //!
 //! Routes: `POST /v1/chat/completions`, `POST /v1/completions` (SSE when `"stream": true`),
 //! `POST /api/chat`, `POST /api/generate` (NDJSON unless `"stream": false`), `GET /v1/models`,
@@ -40,6 +42,8 @@ pub struct Recorded {
 
 #[derive(Debug)]
 struct State {
+    /// Off for load tests, where recording every request would grow without bound.
+    record: bool,
     requests: Mutex<Vec<Recorded>>,
     gate: Semaphore,
     streams_cancelled: AtomicUsize,
@@ -54,13 +58,20 @@ pub struct MockUpstream {
 }
 
 impl MockUpstream {
-    /// Start on 127.0.0.1:0.
+    /// Start on 127.0.0.1:0, recording requests.
     pub async fn start() -> MockUpstream {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        MockUpstream::start_on(addr, true)
             .await
-            .expect("bind loopback port 0");
-        let addr = listener.local_addr().expect("bound address");
+            .expect("bind loopback port 0")
+    }
+
+    /// Start on `addr`; `record` keeps every request for [`MockUpstream::requests`].
+    pub async fn start_on(addr: SocketAddr, record: bool) -> std::io::Result<MockUpstream> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
         let state = Arc::new(State {
+            record,
             requests: Mutex::default(),
             gate: Semaphore::new(0),
             streams_cancelled: AtomicUsize::new(0),
@@ -85,7 +96,11 @@ impl MockUpstream {
                 });
             }
         });
-        MockUpstream { addr, state }
+        Ok(MockUpstream { addr, state })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     pub fn url(&self) -> String {
@@ -134,16 +149,18 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Response<Body>
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    state
-        .requests
-        .lock()
-        .expect("mock state not poisoned")
-        .push(Recorded {
-            method: parts.method.to_string(),
-            uri: parts.uri.to_string(),
-            headers: parts.headers.clone(),
-            body: body.clone(),
-        });
+    if state.record {
+        state
+            .requests
+            .lock()
+            .expect("mock state not poisoned")
+            .push(Recorded {
+                method: parts.method.to_string(),
+                uri: parts.uri.to_string(),
+                headers: parts.headers.clone(),
+                body: body.clone(),
+            });
+    }
     let headers = &parts.headers;
     if let Some(ms) = header_u64(headers, "x-mock-delay-ms") {
         tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -162,18 +179,28 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Response<Body>
     let frames = header_u64(headers, "x-mock-frames").unwrap_or(3) as usize;
     let pace = header_u64(headers, "x-mock-pace-ms").map(Duration::from_millis);
     let gated = headers.contains_key("x-mock-gated");
+    let answer = headers
+        .get("x-mock-answer")
+        .and_then(|v| v.to_str().ok())
+        .map(percent_decode);
+    let piece = header_u64(headers, "x-mock-piece").unwrap_or(8).max(1) as usize;
+    let pieces: Vec<String> = match &answer {
+        Some(text) => split_pieces(text, piece),
+        None => (0..frames).map(|i| word(i).to_string()).collect(),
+    };
+    let full_text: String = answer.clone().unwrap_or_else(|| WORDS.concat());
     let path = parts.uri.path();
     match (parts.method.as_str(), path) {
         ("POST", "/v1/chat/completions") | ("POST", "/v1/completions") => {
             let chat = path == "/v1/chat/completions";
             if stream_flag == Some(true) {
-                let lines = openai_stream(chat, frames);
+                let lines = openai_stream(chat, &pieces);
                 stream(state, "text/event-stream", lines, pace, gated)
             } else {
                 full(
                     StatusCode::OK,
                     "application/json",
-                    openai_unary(chat).to_string(),
+                    openai_unary(chat, &full_text).to_string(),
                 )
             }
         }
@@ -183,13 +210,13 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Response<Body>
                 full(
                     StatusCode::OK,
                     "application/json",
-                    ollama_unary(chat).to_string(),
+                    ollama_unary(chat, &full_text).to_string(),
                 )
             } else {
                 stream(
                     state,
                     "application/x-ndjson",
-                    ollama_stream(chat, frames),
+                    ollama_stream(chat, &pieces),
                     pace,
                     gated,
                 )
@@ -234,8 +261,7 @@ fn word(i: usize) -> &'static str {
     WORDS[i % WORDS.len()]
 }
 
-fn openai_unary(chat: bool) -> serde_json::Value {
-    let text: String = WORDS.concat();
+fn openai_unary(chat: bool, text: &str) -> serde_json::Value {
     if chat {
         serde_json::json!({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"llama3",
             "choices":[{"index":0,"message":{"role":"assistant","content":text},"finish_reason":"stop"}],
@@ -246,15 +272,15 @@ fn openai_unary(chat: bool) -> serde_json::Value {
     }
 }
 
-fn openai_stream(chat: bool, frames: usize) -> Vec<String> {
+fn openai_stream(chat: bool, pieces: &[String]) -> Vec<String> {
     let mut lines = Vec::new();
-    for i in 0..frames {
+    for piece in pieces {
         let chunk = if chat {
             serde_json::json!({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"llama3",
-                "choices":[{"index":0,"delta":{"content":word(i)},"finish_reason":null}]})
+                "choices":[{"index":0,"delta":{"content":piece},"finish_reason":null}]})
         } else {
             serde_json::json!({"id":"cmpl-1","object":"text_completion","created":1,"model":"llama3",
-                "choices":[{"index":0,"text":word(i),"finish_reason":null}]})
+                "choices":[{"index":0,"text":piece,"finish_reason":null}]})
         };
         lines.push(format!("data: {chunk}\n\n"));
     }
@@ -270,8 +296,7 @@ fn openai_stream(chat: bool, frames: usize) -> Vec<String> {
     lines
 }
 
-fn ollama_unary(chat: bool) -> serde_json::Value {
-    let text: String = WORDS.concat();
+fn ollama_unary(chat: bool, text: &str) -> serde_json::Value {
     if chat {
         serde_json::json!({"model":"llama3","created_at":"2026-11-27T00:00:00Z",
             "message":{"role":"assistant","content":text},"done":true,"done_reason":"stop"})
@@ -281,15 +306,16 @@ fn ollama_unary(chat: bool) -> serde_json::Value {
     }
 }
 
-fn ollama_stream(chat: bool, frames: usize) -> Vec<String> {
+fn ollama_stream(chat: bool, pieces: &[String]) -> Vec<String> {
+    let frames = pieces.len();
     let mut lines = Vec::new();
-    for i in 0..frames {
+    for piece in pieces {
         let v = if chat {
             serde_json::json!({"model":"llama3","created_at":"2026-11-27T00:00:00Z",
-                "message":{"role":"assistant","content":word(i)},"done":false})
+                "message":{"role":"assistant","content":piece},"done":false})
         } else {
             serde_json::json!({"model":"llama3","created_at":"2026-11-27T00:00:00Z",
-                "response":word(i),"done":false})
+                "response":piece,"done":false})
         };
         lines.push(format!("{v}\n"));
     }
@@ -344,4 +370,59 @@ fn tokio_stream_from<T: Send + 'static>(
     mut rx: mpsc::Receiver<T>,
 ) -> impl futures_util::Stream<Item = T> + Send + Sync {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// Split on char boundaries into pieces of about `size` bytes.
+fn split_pieces(text: &str, size: usize) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for ch in text.chars() {
+        current.push(ch);
+        if current.len() >= size {
+            pieces.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
+/// Decode `%XX` escapes (header values cannot carry newlines or non-ASCII text).
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Encode text for an `x-mock-answer` header.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b' '
+            | b'-'
+            | b'_'
+            | b'.'
+            | b','
+            | b'!'
+            | b'?' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

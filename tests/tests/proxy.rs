@@ -10,11 +10,16 @@ use warden_e2e::client::{
     self, Answer, eventually, h2c, http1, next_data, open, post_json, request, send,
 };
 
+/// The foundation's behaviour: a policy that checks nothing, so the gateway is a plain
+/// streaming reverse proxy.
 async fn start(upstream: &str, tweak: impl FnOnce(&mut Config)) -> RunningServer {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| warden_e2e::policy_dir(warden_e2e::PASSTHROUGH_POLICY));
     let mut config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         admin_listen: "127.0.0.1:0".parse().expect("addr"),
         upstream: upstream.parse().expect("upstream url"),
+        policies: Some(dir.path().to_path_buf()),
         ..Config::default()
     };
     tweak(&mut config);

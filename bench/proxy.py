@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Drive the proxy benchmark (see proxy.sh). Prints a markdown table.
+
+For each target (direct to the mock upstream, through Warden, through nginx), mode
+(unary chat completion, streamed chat completion of 16 SSE frames) and concurrency, wrk runs
+for a fixed time; requests/s and p50/p99 latency come from wrk, CPU time per request from the
+proxy processes' utime+stime in /proc before and after.
+"""
+import argparse, os, re, signal, socket, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REL = os.path.join(ROOT, "target", "release")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def cpu_ticks(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def ms(value, unit):
+    value = float(value)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url, script, conns, duration):
+    threads = min(conns, 2)
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{duration}s", "--latency", "-s", script, url],
+        capture_output=True, text=True, check=True).stdout
+    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+    def parse(s):
+        m = re.match(r"([\d.]+)(\w+)", s)
+        return ms(m.group(1), m.group(2))
+    reqs = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: (.*)", out)
+    if errors or sock:
+        print(f"warning: {url} c={conns}: {errors.group(0) if errors else ''} {sock.group(0) if sock else ''}", file=sys.stderr)
+    return reqs, reqs / duration, parse(lat["50"]), parse(lat["99"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--concurrency", default="1,16,64")
+    args = ap.parse_args()
+    concs = [int(c) for c in args.concurrency.split(",")]
+    procs = []
+    tmp = tempfile.mkdtemp(prefix="warden-bench-")
+    try:
+        mock = subprocess.Popen([os.path.join(REL, "mock-upstream"), "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+        procs.append(mock)
+        mock_addr = mock.stdout.readline().split()[-1]
+        mock_port = int(mock_addr.rsplit(":", 1)[1])
+
+        wport, aport = free_port(), free_port()
+        warden = subprocess.Popen([os.path.join(REL, "warden"), "serve", "--listen", f"127.0.0.1:{wport}",
+                                   "--admin-listen", f"127.0.0.1:{aport}", "--upstream", f"http://{mock_addr}"],
+                                  stderr=subprocess.DEVNULL, env={**os.environ, "WARDEN_LOG": "warn"})
+        procs.append(warden)
+
+        nport = free_port()
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+worker_processes auto;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  upstream mock {{ server {mock_addr}; keepalive 256; }}
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  server {{
+    listen 127.0.0.1:{nport};
+    location / {{
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+      tcp_nodelay on;
+    }}
+  }}
+}}
+""")
+        nginx_bin = "nginx" if subprocess.run(["which", "nginx"], capture_output=True).returncode == 0 else "/usr/sbin/nginx"
+        nginx = subprocess.Popen([nginx_bin, "-c", conf, "-p", tmp])
+        procs.append(nginx)
+        for p in (wport, nport):
+            wait_port(p)
+        time.sleep(0.3)
+        nginx_pids = [nginx.pid] + children(nginx.pid)
+
+        scripts = {}
+        body = '{"model":"llama3","messages":[{"role":"user","content":"Write a haiku about proxies."}],"stream":%s}'
+        for mode, stream, frames in (("unary", "false", 3), ("stream", "true", 16)):
+            path = os.path.join(tmp, f"{mode}.lua")
+            with open(path, "w") as f:
+                f.write('wrk.method = "POST"\n')
+                f.write(f"wrk.body = '{body % stream}'\n")
+                f.write('wrk.headers["Content-Type"] = "application/json"\n')
+                f.write(f'wrk.headers["x-mock-frames"] = "{frames}"\n')
+            scripts[mode] = path
+
+        targets = [("direct", mock_port, [mock.pid]), ("warden", wport, [warden.pid]), ("nginx", nport, nginx_pids)]
+        rows = []
+        for mode in ("unary", "stream"):
+            for c in concs:
+                # warm-up, so connection pools are filled
+                for name, port, _ in targets:
+                    run_wrk(f"http://127.0.0.1:{port}/v1/chat/completions", scripts[mode], c, 1)
+                results = {}
+                for name, port, pids in targets:
+                    before = cpu_ticks(pids)
+                    reqs, rps, p50, p99 = run_wrk(f"http://127.0.0.1:{port}/v1/chat/completions", scripts[mode], c, args.duration)
+                    cpu = (cpu_ticks(pids) - before) / TICK
+                    results[name] = (rps, p50, p99, cpu * 1e6 / max(reqs, 1))
+                base_p50 = results["direct"][1]
+                for name, _, _ in targets:
+                    rps, p50, p99, cpu_us = results[name]
+                    added = "" if name == "direct" else f"{p50 - base_p50:+.3f}"
+                    rows.append((mode, c, name, rps, p50, p99, added, cpu_us if name != "direct" else None))
+                print(f"done {mode} c={c}", file=sys.stderr)
+
+        print(f"| mode | conc | target | req/s | p50 ms | p99 ms | added p50 ms | proxy CPU us/req |")
+        print("|---|---|---|---|---|---|---|---|")
+        for mode, c, name, rps, p50, p99, added, cpu in rows:
+            cpu_s = "-" if cpu is None else f"{cpu:.1f}"
+            print(f"| {mode} | {c} | {name} | {rps:.0f} | {p50:.3f} | {p99:.3f} | {added or '-'} | {cpu_s} |")
+    finally:
+        for p in procs:
+            try:
+                p.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    main()

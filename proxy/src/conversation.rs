@@ -1,0 +1,389 @@
+//! API adapters: the request body of each guarded route as a [`Conversation`], and the
+//! assistant text of a complete (non-streamed) answer, with the rewrite a block applies.
+//!
+//! Only text is judged. Non-text parts (images, audio, token-id prompts) are skipped and
+//! counted, so the audit log can say what the guard did not see.
+
+use serde_json::Value;
+use warden_guard_model::{Turn, TurnRole};
+
+use crate::route::Route;
+
+/// What the gateway needs to know about one guarded request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Conversation {
+    /// One conversation per prompt: OpenAI completions may carry several prompts.
+    pub prompts: Vec<Vec<Turn>>,
+    pub model: Option<String>,
+    /// Whether the client asked for a streamed answer (each API's own default applied).
+    pub stream: bool,
+    /// Number of choices requested (OpenAI `n`).
+    pub choices: u32,
+    /// Parts the guard cannot read (images, token arrays) that were skipped.
+    pub skipped_parts: usize,
+}
+
+/// The request body is not what the route's API expects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadRequest(pub String);
+
+fn role_of(role: &str) -> Option<TurnRole> {
+    match role {
+        "system" | "developer" => Some(TurnRole::System),
+        "user" => Some(TurnRole::User),
+        "assistant" => Some(TurnRole::Assistant),
+        "tool" | "function" | "ipython" => Some(TurnRole::Tool),
+        _ => None,
+    }
+}
+
+/// Text of an OpenAI `content` (string, null, or an array of parts); counts skipped parts.
+fn content_text(content: Option<&Value>, skipped: &mut usize) -> String {
+    match content {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => {
+            let mut texts = Vec::new();
+            for part in parts {
+                match part {
+                    Value::String(s) => texts.push(s.as_str()),
+                    Value::Object(o) => {
+                        match (o.get("type").and_then(Value::as_str), o.get("text")) {
+                            (Some("text") | Some("input_text") | None, Some(Value::String(t))) => {
+                                texts.push(t.as_str())
+                            }
+                            _ => *skipped += 1,
+                        }
+                    }
+                    _ => *skipped += 1,
+                }
+            }
+            texts.join("\n")
+        }
+        _ => String::new(),
+    }
+}
+
+/// Tool-call arguments an assistant message carries (they are model output too).
+fn tool_call_text(message: &Value) -> Option<String> {
+    let calls = message.get("tool_calls")?.as_array()?;
+    let texts: Vec<String> = calls
+        .iter()
+        .filter_map(|call| {
+            let function = call.get("function")?;
+            let name = function.get("name").and_then(Value::as_str).unwrap_or("");
+            let args = match function.get("arguments") {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            Some(format!("{name}({args})"))
+        })
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("\n"))
+}
+
+fn messages_to_turns(messages: &[Value], skipped: &mut usize) -> Result<Vec<Turn>, BadRequest> {
+    let mut turns = Vec::with_capacity(messages.len());
+    for (i, message) in messages.iter().enumerate() {
+        let role = message
+            .get("role")
+            .and_then(Value::as_str)
+            .ok_or_else(|| BadRequest(format!("messages[{i}] has no role")))?;
+        let role = role_of(role)
+            .ok_or_else(|| BadRequest(format!("messages[{i}] has an unknown role {role:?}")))?;
+        let mut content = content_text(message.get("content"), skipped);
+        if let Some(images) = message.get("images").and_then(Value::as_array) {
+            *skipped += images.len();
+        }
+        if let Some(calls) = tool_call_text(message) {
+            if !content.is_empty() {
+                content.push('\n');
+            }
+            content.push_str(&calls);
+        }
+        turns.push(Turn { role, content });
+    }
+    Ok(turns)
+}
+
+fn user(content: String) -> Turn {
+    Turn {
+        role: TurnRole::User,
+        content,
+    }
+}
+
+/// Read the conversation out of a guarded route's JSON body.
+pub fn parse_request(route: Route, body: &Value) -> Result<Conversation, BadRequest> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| BadRequest("the request body must be a JSON object".into()))?;
+    let model = object
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let stream_flag = object.get("stream").and_then(Value::as_bool);
+    let mut skipped = 0;
+    let (prompts, stream, choices) = match route {
+        Route::OpenAiChat => {
+            let messages = object
+                .get("messages")
+                .and_then(Value::as_array)
+                .ok_or_else(|| BadRequest("`messages` must be an array".into()))?;
+            let turns = messages_to_turns(messages, &mut skipped)?;
+            let n = object.get("n").and_then(Value::as_u64).unwrap_or(1).max(1);
+            (vec![turns], stream_flag.unwrap_or(false), n as u32)
+        }
+        Route::OpenAiCompletions => {
+            let prompts = match object.get("prompt") {
+                Some(Value::String(s)) => vec![vec![user(s.clone())]],
+                Some(Value::Array(items)) => {
+                    let mut prompts = Vec::new();
+                    for item in items {
+                        match item {
+                            Value::String(s) => prompts.push(vec![user(s.clone())]),
+                            // Token-id prompts cannot be judged as text.
+                            _ => skipped += 1,
+                        }
+                    }
+                    prompts
+                }
+                None | Some(Value::Null) => Vec::new(),
+                Some(_) => {
+                    return Err(BadRequest(
+                        "`prompt` must be a string or an array of strings".into(),
+                    ));
+                }
+            };
+            let n = object.get("n").and_then(Value::as_u64).unwrap_or(1).max(1);
+            (prompts, stream_flag.unwrap_or(false), n as u32)
+        }
+        Route::OllamaChat => {
+            let messages = match object.get("messages") {
+                Some(Value::Array(m)) => m.as_slice(),
+                None | Some(Value::Null) => &[],
+                Some(_) => return Err(BadRequest("`messages` must be an array".into())),
+            };
+            let turns = messages_to_turns(messages, &mut skipped)?;
+            (vec![turns], stream_flag.unwrap_or(true), 1)
+        }
+        Route::OllamaGenerate => {
+            let mut turns = Vec::new();
+            if let Some(system) = object.get("system").and_then(Value::as_str) {
+                turns.push(Turn {
+                    role: TurnRole::System,
+                    content: system.to_string(),
+                });
+            }
+            if let Some(prompt) = object.get("prompt").and_then(Value::as_str) {
+                turns.push(user(prompt.to_string()));
+            }
+            if let Some(images) = object.get("images").and_then(Value::as_array) {
+                skipped += images.len();
+            }
+            (vec![turns], stream_flag.unwrap_or(true), 1)
+        }
+        Route::Passthrough => (Vec::new(), false, 1),
+    };
+    Ok(Conversation {
+        prompts,
+        model,
+        stream,
+        choices,
+        skipped_parts: skipped,
+    })
+}
+
+/// Whether a conversation has a user turn to judge at its end.
+pub fn ends_with_user(turns: &[Turn]) -> bool {
+    turns
+        .iter()
+        .rev()
+        .find(|t| t.role != TurnRole::System)
+        .is_some_and(|t| t.role == TurnRole::User && !t.content.trim().is_empty())
+}
+
+/// The assistant text of each choice of a complete answer, by choice index.
+pub fn answer_texts(route: Route, body: &Value) -> Vec<(u32, String)> {
+    match route {
+        Route::OpenAiChat => choices(body)
+            .map(|(i, choice)| {
+                let message = choice.get("message").unwrap_or(&Value::Null);
+                let mut skipped = 0;
+                let mut text = content_text(message.get("content"), &mut skipped);
+                if let Some(calls) = tool_call_text(message) {
+                    if !text.is_empty() {
+                        text.push('\n');
+                    }
+                    text.push_str(&calls);
+                }
+                (i, text)
+            })
+            .collect(),
+        Route::OpenAiCompletions => choices(body)
+            .map(|(i, choice)| {
+                let text = choice.get("text").and_then(Value::as_str).unwrap_or("");
+                (i, text.to_string())
+            })
+            .collect(),
+        Route::OllamaChat => {
+            let text = body
+                .pointer("/message/content")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            vec![(0, text.to_string())]
+        }
+        Route::OllamaGenerate => {
+            let text = body.get("response").and_then(Value::as_str).unwrap_or("");
+            vec![(0, text.to_string())]
+        }
+        Route::Passthrough => Vec::new(),
+    }
+}
+
+fn choices(body: &Value) -> impl Iterator<Item = (u32, &Value)> {
+    body.get("choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(pos, choice)| {
+            let index = choice
+                .get("index")
+                .and_then(Value::as_u64)
+                .map_or(pos as u32, |i| i as u32);
+            (index, choice)
+        })
+}
+
+/// Replace a blocked choice's content with the policy's message and mark it filtered, the
+/// way each API reports a content filter (`finish_reason: "content_filter"`, Ollama
+/// `done_reason: "content_filter"`).
+pub fn block_answer(route: Route, body: &mut Value, blocked: &[u32], message: &str) {
+    match route {
+        Route::OpenAiChat | Route::OpenAiCompletions => {
+            let Some(items) = body.get_mut("choices").and_then(Value::as_array_mut) else {
+                return;
+            };
+            for (pos, choice) in items.iter_mut().enumerate() {
+                let index = choice
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .map_or(pos as u32, |i| i as u32);
+                if !blocked.contains(&index) {
+                    continue;
+                }
+                if route == Route::OpenAiChat {
+                    choice["message"] =
+                        serde_json::json!({"role": "assistant", "content": message});
+                } else {
+                    choice["text"] = Value::String(message.to_string());
+                }
+                choice["finish_reason"] = Value::String("content_filter".into());
+                if let Some(o) = choice.as_object_mut() {
+                    o.remove("logprobs");
+                }
+            }
+        }
+        Route::OllamaChat => {
+            body["message"] = serde_json::json!({"role": "assistant", "content": message});
+            body["done_reason"] = Value::String("content_filter".into());
+        }
+        Route::OllamaGenerate => {
+            body["response"] = Value::String(message.to_string());
+            body["done_reason"] = Value::String("content_filter".into());
+            if let Some(o) = body.as_object_mut() {
+                // The token context would let a client continue the blocked generation.
+                o.remove("context");
+            }
+        }
+        Route::Passthrough => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn openai_chat_with_parts_and_tools() {
+        let body = json!({"model":"llama3","stream":true,"n":2,"messages":[
+            {"role":"system","content":"be nice"},
+            {"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"x"}}]},
+            {"role":"assistant","content":null,"tool_calls":[{"id":"1","type":"function","function":{"name":"search","arguments":"{\"q\":\"x\"}"}}]},
+            {"role":"tool","content":"result"},
+            {"role":"user","content":"and now?"}]});
+        let c = parse_request(Route::OpenAiChat, &body).expect("valid");
+        assert_eq!(c.model.as_deref(), Some("llama3"));
+        assert!(c.stream);
+        assert_eq!(c.choices, 2);
+        assert_eq!(c.skipped_parts, 1);
+        let turns = &c.prompts[0];
+        assert_eq!(turns.len(), 5);
+        assert_eq!(turns[1].content, "look");
+        assert_eq!(turns[2].content, "search({\"q\":\"x\"})");
+        assert_eq!(turns[3].role, TurnRole::Tool);
+        assert!(ends_with_user(turns));
+    }
+
+    #[test]
+    fn completions_prompt_forms() {
+        let c = parse_request(Route::OpenAiCompletions, &json!({"prompt":["a","b",[1,2]]}))
+            .expect("valid");
+        assert_eq!(c.prompts.len(), 2);
+        assert_eq!(c.skipped_parts, 1);
+        assert!(!c.stream);
+        let err = parse_request(Route::OpenAiCompletions, &json!({"prompt":7})).expect_err("bad");
+        assert!(err.0.contains("prompt"));
+    }
+
+    #[test]
+    fn ollama_defaults_to_streaming() {
+        let c = parse_request(
+            Route::OllamaGenerate,
+            &json!({"model":"llama3","system":"s","prompt":"p","images":["aGk="]}),
+        )
+        .expect("valid");
+        assert!(c.stream);
+        assert_eq!(c.prompts[0].len(), 2);
+        assert_eq!(c.skipped_parts, 1);
+        let c = parse_request(
+            Route::OllamaChat,
+            &json!({"messages":[{"role":"user","content":"hi"}],"stream":false}),
+        )
+        .expect("valid");
+        assert!(!c.stream);
+    }
+
+    #[test]
+    fn rejects_unknown_roles() {
+        let err = parse_request(
+            Route::OpenAiChat,
+            &json!({"messages":[{"role":"wizard","content":"x"}]}),
+        )
+        .expect_err("bad");
+        assert_eq!(err.0, "messages[0] has an unknown role \"wizard\"");
+    }
+
+    #[test]
+    fn block_rewrites_each_api() {
+        let mut chat = json!({"choices":[{"index":0,"message":{"role":"assistant","content":"bad"},"finish_reason":"stop"},{"index":1,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]});
+        assert_eq!(
+            answer_texts(Route::OpenAiChat, &chat),
+            vec![(0, "bad".into()), (1, "ok".into())]
+        );
+        block_answer(Route::OpenAiChat, &mut chat, &[0], "blocked");
+        assert_eq!(chat["choices"][0]["message"]["content"], "blocked");
+        assert_eq!(chat["choices"][0]["finish_reason"], "content_filter");
+        assert_eq!(chat["choices"][1]["message"]["content"], "ok");
+
+        let mut generate =
+            json!({"response":"bad","done":true,"done_reason":"stop","context":[1,2]});
+        block_answer(Route::OllamaGenerate, &mut generate, &[0], "blocked");
+        assert_eq!(generate["response"], "blocked");
+        assert_eq!(generate["done_reason"], "content_filter");
+        assert!(generate.get("context").is_none());
+    }
+}
