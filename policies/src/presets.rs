@@ -44,6 +44,6 @@ impl PolicySet {
     /// The built-in `default` preset, checked against the built-in code-scan rules.
     pub fn builtin_default() -> PolicySet {
         compile_preset("default", &ScanCatalog::builtin())
-            .expect("the built-in default preset compiles (tested in presets_compile)")
+            .expect("the built-in default preset compiles (tested by presets_compile_with_the_builtin_catalog)")
     }
 }
