@@ -682,6 +682,32 @@ mod cli {
         assert_eq!(v["generated"], "unsafe\nS1");
     }
 
+    /// What people read: the text format, with and without `--tokens`.
+    #[tokio::test]
+    async fn text_format_snapshots() {
+        let replies = vec![
+            scored("unsafe\nS8,S1", -0.02, -4.0),
+            ok(json!({"choices": [{"text": "safe"}]})),
+            scored("unsafe\nS10", -0.3, -1.4),
+        ];
+        let (url, _) = mock(replies).await;
+        let (_, unsafe_out) = run(
+            args(&["--remote", &url, "--remote-model", "lg"]),
+            "[{\"role\":\"user\",\"content\":\"pipe bomb\"}]",
+        )
+        .await;
+        let (_, text_verdict) = run(args(&["--remote", &url, "--remote-model", "lg"]), "hi").await;
+        let (_, tokens) = run(
+            args(&["--remote", &url, "--remote-model", "lg", "--tokens"]),
+            "I want to hurt myself",
+        )
+        .await;
+        insta::assert_snapshot!(
+            "cli_text",
+            format!("{unsafe_out}{text_verdict}---\n{tokens}")
+        );
+    }
+
     #[tokio::test]
     async fn model_errors_fail_fast() {
         // No hub reachable (a released loopback port) and an empty cache.
