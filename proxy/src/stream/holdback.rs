@@ -1133,6 +1133,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn safe_streams_pass_byte_for_byte_at_random_splits() {
+        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        for kind in KINDS {
+            let upstream: String = stream_for(kind, &SAFE_WORDS).concat();
+            for mode in [
+                HoldbackMode::Buffer,
+                HoldbackMode::Window {
+                    size: 3,
+                    overlap: 2,
+                },
+                HoldbackMode::Async {
+                    size: 5,
+                    overlap: 0,
+                },
+            ] {
+                for _ in 0..8 {
+                    let checker = ScriptedChecker::new("FORBIDDEN");
+                    let body = moderate(
+                        chunked_upstream(random_chunks(upstream.as_bytes(), &mut rng)),
+                        kind,
+                        mode,
+                        checker.clone(),
+                    );
+                    let bytes = collect(body).await.expect("clean end");
+                    assert_eq!(bytes, upstream.as_bytes(), "{kind:?} {mode:?}");
+                    let summary = checker.summary();
+                    assert_eq!(summary.end, StreamEnd::Completed);
+                    assert!(!summary.blocked());
+                    assert_eq!(summary.chars, SAFE_WORDS.concat().chars().count());
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn every_split_position_of_a_short_stream() {
         for kind in KINDS {
             let safe: String = stream_for(kind, &["ab", "c\u{e9}", "d\n"]).concat();
