@@ -1011,6 +1011,8 @@ fn compile_policy(
         fail_mode,
         guard_timeout: Duration::from_millis(timeout_ms),
         block_response,
+        audit_content: first(chain, |p| p.audit.as_ref()?.include_content)
+            .is_some_and(|(_, v)| v),
         source: parsed[own.file].name.display().to_string(),
         extends: chain[1..]
             .iter()

@@ -258,6 +258,8 @@ pub struct Policy {
     #[serde(serialize_with = "ser_millis")]
     pub guard_timeout: Duration,
     pub block_response: BlockResponse,
+    /// Whether the audit log records message content (off by default).
+    pub audit_content: bool,
     /// The file that defines this policy (relative to the policy directory).
     pub source: String,
     /// The chain of policies this one extends, nearest first.

@@ -66,6 +66,19 @@ pub struct RawPolicy {
     /// What a blocked client receives.
     #[serde(default)]
     pub block_response: Option<RawBlockResponse>,
+    /// What the audit log records for requests under this policy.
+    #[serde(default)]
+    pub audit: Option<RawAudit>,
+}
+
+/// Audit log settings of a policy.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    /// Write the judged message text into the audit log (default false: decisions, scores,
+    /// categories and rule ids only).
+    #[serde(default)]
+    pub include_content: Option<bool>,
 }
 
 /// `enforce` or `monitor`.

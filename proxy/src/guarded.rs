@@ -182,7 +182,7 @@ pub(crate) async fn handle(
         Err(message) if checks_prompt => return Err(GatewayError::BadRequestBody(message)),
         Err(_) => conversation::Conversation::default(),
     };
-    let include_content = audit_includes_content(&policy);
+    let include_content = policy.audit_content;
     let audit = Arc::new(Audit {
         record: Mutex::new(AuditRecord {
             time: now_rfc3339(),
@@ -601,9 +601,4 @@ impl ResponseChecker {
     fn worst_handle(&self) -> WorstHandle {
         WorstHandle(Arc::clone(&self.worst))
     }
-}
-
-/// Whether the policy opts in to message content in the audit log.
-fn audit_includes_content(_policy: &Policy) -> bool {
-    false
 }

@@ -76,23 +76,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::resolve(&args)?;
     init_logging(config.log_format);
     let server = RunningServer::start(config).await?;
-    #[cfg(unix)]
-    {
-        // SIGHUP reloads the policy directory, like nginx -s reload.
-        let store = server.gateway().policies().clone();
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(mut hup) => {
-                tokio::spawn(async move {
-                    while hup.recv().await.is_some() {
-                        tracing::info!("SIGHUP: reloading policies");
-                        let store = store.clone();
-                        let _ = tokio::task::spawn_blocking(move || store.reload()).await;
-                    }
-                });
-            }
-            Err(err) => tracing::warn!(%err, "SIGHUP reload unavailable"),
-        }
-    }
     server.run_until(shutdown_signal()).await;
     Ok(ExitCode::SUCCESS)
 }

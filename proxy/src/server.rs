@@ -258,6 +258,33 @@ async fn load_guard(config: &Config) -> Result<Option<Arc<dyn Classifier>>, Star
     }
 }
 
+/// SIGHUP reloads the policy directory, as `nginx -s reload` does.
+#[cfg(unix)]
+async fn reload_on_sighup(policies: Arc<PolicyStore>, mut shutdown: watch::Receiver<bool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(hup) => hup,
+        Err(err) => {
+            tracing::warn!(%err, "SIGHUP reload unavailable");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            received = hup.recv() => {
+                if received.is_none() {
+                    return;
+                }
+                tracing::info!("SIGHUP: reloading policies");
+                let store = policies.clone();
+                // Errors are logged and counted by the store; the old set stays.
+                let _ = tokio::task::spawn_blocking(move || store.reload()).await;
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
 /// Count reloads and track the active version in metrics, whatever triggered them.
 async fn follow_reloads(
     policies: Arc<PolicyStore>,

@@ -730,7 +730,7 @@ impl Engine {
                 continue;
             }
             let text_ok = matches!(self.mode, HoldbackMode::Async { .. })
-                || choice.released_to >= need.text_end;
+                || choice.released_to + 3 >= need.text_end;
             if !text_ok || (need.finish && !choice.final_passed) {
                 return Release::Wait;
             }
@@ -1130,6 +1130,83 @@ mod tests {
                 assert_eq!(summary.blocked_choices, vec![0]);
             }
         }
+    }
+
+    #[tokio::test]
+    async fn two_interleaved_choices_never_leak_at_random_splits() {
+        let mut rng = XorShift(0x1234_5678_9abc_def1);
+        let words = [
+            "a ",
+            "b ",
+            "FORB",
+            "c ",
+            "IDDEN",
+            "d ",
+            " e",
+            "FORBIDDEN",
+            "f",
+            "g",
+        ];
+        let upstream = openai_chat(&words, 2).concat();
+        for round in 0..30 {
+            let mode = if round % 4 == 0 {
+                HoldbackMode::Buffer
+            } else {
+                HoldbackMode::Window {
+                    size: 1 + rng.below(12),
+                    overlap: 9,
+                }
+            };
+            let delay = Duration::from_micros(u64::try_from(rng.below(4)).expect("small") * 200);
+            let checker = ScriptedChecker::build("FORBIDDEN", delay, None);
+            let body = moderate(
+                chunked_upstream(random_chunks(upstream.as_bytes(), &mut rng)),
+                StreamKind::OpenAiChat,
+                mode,
+                checker.clone(),
+            );
+            let bytes = collect(body).await.expect("clean end");
+            let (texts, frames) = client_view(StreamKind::OpenAiChat, &bytes);
+            for (choice, text) in &texts {
+                assert!(
+                    !text.contains("FORBIDDEN"),
+                    "{mode:?} choice {choice}: {text:?}"
+                );
+            }
+            let reasons = finish_reasons(&frames);
+            assert!(
+                reasons.contains(&(0, "content_filter".to_string())),
+                "{reasons:?}"
+            );
+            assert!(
+                reasons.contains(&(1, "content_filter".to_string())),
+                "{reasons:?}"
+            );
+            assert!(bytes.ends_with(SSE_DONE));
+            assert_eq!(checker.summary().end, StreamEnd::Cut);
+        }
+    }
+
+    /// A checker whose check panics: the engine task dies.
+    struct PanickingChecker;
+
+    impl StreamChecker for PanickingChecker {
+        fn check(&self, _input: CheckInput) -> Pin<Box<dyn Future<Output = CheckOutcome> + Send>> {
+            Box::pin(async { panic!("checker bug (expected by the test)") })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dead_engine_is_a_broken_stream_not_a_clean_end() {
+        let upstream = ollama(false, &["text"]).concat();
+        let body = moderate(
+            chunked_upstream(vec![Bytes::from(upstream)]),
+            StreamKind::OllamaGenerate,
+            HoldbackMode::Buffer,
+            Arc::new(PanickingChecker),
+        );
+        let err = collect(body).await.expect_err("must not end cleanly");
+        assert!(err.to_string().contains("stopped unexpectedly"), "{err}");
     }
 
     #[tokio::test]
