@@ -96,6 +96,36 @@ fn is_answer_extension(path: &Path) -> bool {
         .is_none_or(|e| matches!(e.to_ascii_lowercase().as_str(), "md" | "markdown" | "txt"))
 }
 
+/// The options `warden scan` uses for an input: the language of the file's extension (or
+/// `--lang`) as whole-text code; markdown, text, unknown extensions and stdin as an LLM answer.
+/// Returns the options and the language label shown in reports (`markdown` for answers).
+pub fn options_for_input(file: Option<&Path>, lang: Option<Language>) -> (ScanOptions, String) {
+    let answer_file = file.is_none_or(is_answer_extension);
+    let code_language = lang.or_else(|| {
+        file.filter(|p| !is_answer_extension(p))
+            .and_then(|p| p.extension())
+            .and_then(|e| e.to_str())
+            .and_then(Language::from_extension)
+    });
+    match code_language {
+        None => (ScanOptions::default(), "markdown".to_string()),
+        Some(language) => (
+            ScanOptions {
+                // `--lang` on an answer still extracts its fences, but scans them all as `lang`.
+                mode: if answer_file {
+                    TextMode::Auto
+                } else {
+                    TextMode::Code
+                },
+                language: Some(language),
+                force_language: true,
+                ..ScanOptions::default()
+            },
+            language.name().to_string(),
+        ),
+    }
+}
+
 fn scan_input(
     scanner: &Scanner,
     path: &str,
@@ -103,35 +133,10 @@ fn scan_input(
     file: Option<&Path>,
     lang: Option<Language>,
 ) -> FileScan {
-    let code_language = lang.or_else(|| {
-        file.filter(|p| !is_answer_extension(p))
-            .and_then(|p| p.extension())
-            .and_then(|e| e.to_str())
-            .and_then(Language::from_extension)
-    });
-    let answer = code_language.is_none() || file.is_some_and(is_answer_extension) && lang.is_none();
-    let options = if answer {
-        ScanOptions::default()
-    } else {
-        ScanOptions {
-            mode: if file.is_some_and(is_answer_extension) || file.is_none() {
-                TextMode::Auto
-            } else {
-                TextMode::Code
-            },
-            language: code_language,
-            force_language: true,
-            ..ScanOptions::default()
-        }
-    };
+    let (options, language) = options_for_input(file, lang);
     let started = Instant::now();
     let result = scanner.scan_text(text, &options);
     let scan_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    let language = if answer {
-        "markdown".to_string()
-    } else {
-        code_language.map_or("text", Language::name).to_string()
-    };
     match result {
         Ok(ScanReport {
             findings, failures, ..

@@ -35,7 +35,7 @@ pub mod rules;
 pub mod sarif;
 pub mod scanner;
 
-pub use cli::{OutputFormat, ScanArgs, run_scan};
+pub use cli::{OutputFormat, ScanArgs, options_for_input, run_scan};
 pub use error::ScanError;
 pub use extract::{CodeBlock, StreamExtractor, extract_fenced, language_from_info};
 pub use finding::{Finding, Severity, Treatment};

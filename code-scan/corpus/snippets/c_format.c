@@ -1,0 +1,5 @@
+#include <stdio.h>
+
+void log_message(const char *msg) {
+    printf(msg);
+}

@@ -1,0 +1,6 @@
+#include <stdlib.h>
+
+int open_scratch(void) {
+    char tmpl[] = "/tmp/scratchXXXXXX";
+    return mkstemp(tmpl);
+}

@@ -1,0 +1,8 @@
+#include <stdio.h>
+
+int main(void) {
+    char word[16];
+    scanf("%s", word);
+    puts(word);
+    return 0;
+}

@@ -1,0 +1,7 @@
+#include <string.h>
+
+void set_name(char *dst, const char *src) {
+    char buf[16];
+    strcpy(buf, src);
+    strcat(dst, buf);
+}

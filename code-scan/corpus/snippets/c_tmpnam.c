@@ -1,0 +1,6 @@
+#include <stdio.h>
+
+FILE *open_scratch(void) {
+    char *name = tmpnam(NULL);
+    return fopen(name, "w");
+}

@@ -1,0 +1,7 @@
+using System.Diagnostics;
+
+public class Runner {
+    public void Run(string args) {
+        Process.Start("cmd.exe", "/c dir " + args);
+    }
+}

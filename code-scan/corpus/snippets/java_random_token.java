@@ -1,0 +1,8 @@
+import java.util.Random;
+
+public class Tokens {
+    public String newToken() {
+        String token = Long.toHexString(new Random().nextLong());
+        return token;
+    }
+}

@@ -1,0 +1,4 @@
+app.post('/calc', (req, res) => {
+  const result = eval(req.body.expression);
+  res.json({ result });
+});

@@ -1,0 +1,5 @@
+const { execFile } = require('child_process');
+
+function convert(file, cb) {
+  execFile('convert', [file, 'out.png'], cb);
+}

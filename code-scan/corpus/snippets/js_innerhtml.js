@@ -1,0 +1,5 @@
+function showComment(comment) {
+  const div = document.createElement('div');
+  div.innerHTML = '<p>' + comment.text + '</p>';
+  document.body.appendChild(div);
+}

@@ -1,0 +1,5 @@
+const crypto = require('crypto');
+
+function createSessionToken() {
+  return crypto.randomBytes(32).toString('hex');
+}

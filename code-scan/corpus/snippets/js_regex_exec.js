@@ -1,0 +1,3 @@
+const re = /(\d+)-(\d+)/;
+const m = re.exec(input);
+console.log(m && m[1]);

@@ -1,0 +1,4 @@
+async function getUser(pool, id) {
+  const result = await pool.query("SELECT * FROM users WHERE id = " + id);
+  return result.rows[0];
+}

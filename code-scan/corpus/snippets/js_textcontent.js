@@ -1,0 +1,5 @@
+function showComment(comment) {
+  const p = document.createElement('p');
+  p.textContent = comment.text;
+  document.body.appendChild(p);
+}

@@ -1,0 +1,3 @@
+fun ping(host: String): Process {
+    return Runtime.getRuntime().exec("ping -c 1 " + host)
+}

@@ -1,0 +1,4 @@
+import java.security.MessageDigest
+
+fun md5(input: String): ByteArray =
+    MessageDigest.getInstance("MD5").digest(input.toByteArray())

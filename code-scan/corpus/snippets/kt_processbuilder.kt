@@ -1,0 +1,3 @@
+fun ping(host: String): Process {
+    return ProcessBuilder("ping", "-c", "1", host).start()
+}

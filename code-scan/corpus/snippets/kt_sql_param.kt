@@ -1,0 +1,3 @@
+fun findUser(db: SQLiteDatabase, name: String): Cursor {
+    return db.rawQuery("SELECT * FROM users WHERE name = ?", arrayOf(name))
+}

@@ -1,0 +1,3 @@
+val client = OkHttpClient.Builder()
+    .hostnameVerifier { _, _ -> true }
+    .build()

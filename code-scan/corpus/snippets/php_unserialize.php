@@ -1,0 +1,3 @@
+<?php
+$prefs = unserialize(base64_decode($_COOKIE['prefs']));
+echo $prefs['theme'];

@@ -1,0 +1,3 @@
+<?php
+$name = $_GET['name'];
+echo "<h1>Welcome, " . $_GET['name'] . "</h1>";

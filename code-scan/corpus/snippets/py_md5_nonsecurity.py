@@ -1,0 +1,4 @@
+import hashlib
+
+def cache_key(url: str) -> str:
+    return hashlib.md5(url.encode(), usedforsecurity=False).hexdigest()

@@ -1,0 +1,4 @@
+import hashlib
+
+def hash_password(password: str) -> str:
+    return hashlib.md5(password.encode()).hexdigest()

@@ -1,0 +1,6 @@
+import sqlite3
+
+def find_user(conn, username):
+    cur = conn.cursor()
+    cur.execute("SELECT id, email FROM users WHERE username = ?", (username,))
+    return cur.fetchone()

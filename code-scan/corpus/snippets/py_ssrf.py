@@ -1,0 +1,7 @@
+from flask import request
+import requests
+
+@app.route("/preview")
+def preview():
+    r = requests.get(request.args["url"], timeout=3)
+    return r.text[:500]

@@ -1,0 +1,5 @@
+require "digest"
+
+def fingerprint(data)
+  Digest::MD5.hexdigest(data)
+end

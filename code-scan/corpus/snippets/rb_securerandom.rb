@@ -1,0 +1,5 @@
+require "securerandom"
+
+def new_token
+  SecureRandom.hex(32)
+end

@@ -1,0 +1,3 @@
+#!/bin/bash
+set -e
+curl -fsSL https://get.example.com/install.sh | sudo bash

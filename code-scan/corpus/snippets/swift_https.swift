@@ -1,0 +1,5 @@
+import Foundation
+
+let url = URL(string: "https://api.example.com/v1/login")!
+var request = URLRequest(url: url)
+request.httpMethod = "POST"

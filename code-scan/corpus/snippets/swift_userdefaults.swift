@@ -1,0 +1,6 @@
+import Foundation
+
+func saveLogin(user: String, password: String) {
+    UserDefaults.standard.set(user, forKey: "user")
+    UserDefaults.standard.set(password, forKey: "password")
+}

@@ -1,0 +1,3 @@
+export function parseConfig(text: string): Record<string, unknown> {
+  return JSON.parse(text);
+}
