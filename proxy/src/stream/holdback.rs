@@ -730,7 +730,7 @@ impl Engine {
                 continue;
             }
             let text_ok = matches!(self.mode, HoldbackMode::Async { .. })
-                || choice.released_to + 3 >= need.text_end;
+                || choice.released_to >= need.text_end;
             if !text_ok || (need.finish && !choice.final_passed) {
                 return Release::Wait;
             }
