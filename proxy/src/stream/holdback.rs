@@ -1063,18 +1063,26 @@ mod tests {
         chunks
     }
 
-    const UNSAFE_WORDS: [&str; 12] = [
+    const UNSAFE_WORDS: [&str; 20] = [
         "Sure, ",
         "here ",
         "is ",
         "some ",
         "text ",
         "with ",
-        "FORB",
-        "IDDEN ",
+        "F",
+        "O",
+        "R",
+        "B",
+        "I",
+        "D",
+        "D",
+        "E",
+        "N ",
         "words ",
         "in ",
         "h\u{e9}r\u{e9} ",
+        "FORBIDDEN",
         "ok.",
     ];
     const SAFE_WORDS: [&str; 8] = [
@@ -1285,7 +1293,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    // Paused time: a timeout only fires once every task is idle, so absence is exact.
+    #[tokio::test(start_paused = true)]
     async fn async_mode_forwards_at_once_and_cuts_on_a_violation() {
         for kind in KINDS {
             let frames = stream_for(kind, &["one ", "two ", "BAD ", "three ", "four"]);
@@ -1334,7 +1343,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    // Paused time: a timeout only fires once every task is idle, so absence is exact.
+    #[tokio::test(start_paused = true)]
     async fn buffer_mode_holds_everything_until_the_end() {
         let frames = openai_chat(&["a", "b", "c"], 1);
         let (tx, upstream) = channel_upstream(8);
@@ -1495,7 +1505,8 @@ mod tests {
         assert_eq!(texts.get(&1), None);
     }
 
-    #[tokio::test]
+    // Paused time: a timeout only fires once every task is idle, so absence is exact.
+    #[tokio::test(start_paused = true)]
     async fn code_fences_are_held_until_closed_and_scanned() {
         let (tx, upstream) = channel_upstream(16);
         let checker = ScriptedChecker::new("BAD");
@@ -1659,7 +1670,8 @@ mod tests {
         assert_eq!(checker.summary().end, StreamEnd::UpstreamFailed);
     }
 
-    #[tokio::test]
+    // Paused time: a timeout only fires once every task is idle, so absence is exact.
+    #[tokio::test(start_paused = true)]
     async fn dropping_the_client_body_cancels_the_upstream() {
         let (tx, upstream) = channel_upstream(1);
         let checker = ScriptedChecker::new("BAD");
@@ -1696,7 +1708,8 @@ mod tests {
         assert_eq!(checker.summary().end, StreamEnd::ClientGone);
     }
 
-    #[tokio::test]
+    // Paused time: a timeout only fires once every task is idle, so absence is exact.
+    #[tokio::test(start_paused = true)]
     async fn slow_checks_do_not_stall_reading_within_the_bound() {
         let gate = Arc::new(Notify::new());
         let checker = ScriptedChecker::build("BAD", Duration::ZERO, Some(gate.clone()));
