@@ -45,18 +45,43 @@ pub fn starting<B>(metrics: &Metrics, request: Request<B>) -> Response<BoxBody> 
 /// Answer one admin request.
 pub async fn handle<B>(gateway: Arc<Gateway>, request: Request<B>) -> Response<BoxBody> {
     match (request.method(), request.uri().path()) {
-        (&Method::GET, "/metrics") => {
-            let text = gateway.metrics().render();
-            let mut response = Response::new(
-                Full::new(Bytes::from(text))
-                    .map_err(|never| match never {})
-                    .boxed(),
-            );
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-            );
-            response
+        (&Method::GET, "/metrics") => metrics_response(gateway.metrics()),
+        (&Method::POST, "/admin/policy/reload") => {
+            let store = gateway.policies().clone();
+            match tokio::task::spawn_blocking(move || store.reload()).await {
+                Ok(Ok(outcome)) => json_response(
+                    StatusCode::OK,
+                    serde_json::json!({
+                        "result": "ok",
+                        "version": outcome.version(),
+                        "changed": matches!(outcome, warden_policies::ReloadOutcome::Swapped { .. }),
+                    }),
+                ),
+                Ok(Err(err)) => json_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    serde_json::json!({
+                        "result": "rejected",
+                        "version": gateway.policies().load().version,
+                        "error": err.to_string(),
+                    }),
+                ),
+                Err(err) => json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    serde_json::json!({"result": "error", "error": err.to_string()}),
+                ),
+            }
+        }
+        (&Method::GET, "/admin/policy") => {
+            let status = gateway.policies().status();
+            json_response(
+                StatusCode::OK,
+                serde_json::json!({
+                    "version": status.version,
+                    "reloads_ok": status.ok_total,
+                    "reloads_rejected": status.rejected_total,
+                    "last_error": status.last_error,
+                }),
+            )
         }
         (&Method::GET, "/healthz") => {
             json_response(StatusCode::OK, serde_json::json!({"status": "ok"}))

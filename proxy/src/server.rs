@@ -164,8 +164,10 @@ impl RunningServer {
         tasks.push(tokio::spawn(follow_reloads(
             policies.clone(),
             metrics.clone(),
-            rx,
+            rx.clone(),
         )));
+        #[cfg(unix)]
+        tasks.push(tokio::spawn(reload_on_sighup(policies.clone(), rx)));
         let watcher = match policies.watch() {
             Ok(w) => Some(w),
             Err(err) => {

@@ -2,6 +2,7 @@
 //! OpenAI-compatible and Ollama APIs, and small client helpers. Everything binds 127.0.0.1:0.
 
 pub mod client;
+pub mod guarded;
 pub mod mock;
 
 pub use mock::{MockUpstream, Recorded};

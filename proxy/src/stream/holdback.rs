@@ -1801,6 +1801,41 @@ mod tests {
         assert_eq!(checker.summary().end, StreamEnd::HeldTooMuch);
     }
 
+    /// Guards against per-frame work that grows with the stream (a quadratic engine takes
+    /// minutes here; a linear one well under a second in a debug build).
+    #[tokio::test]
+    async fn long_streams_moderate_in_linear_time() {
+        let words: Vec<String> = (0..20_000).map(|i| format!("w{i} ")).collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let frames: Vec<Bytes> = openai_chat(&words, 1)
+            .into_iter()
+            .map(Bytes::from)
+            .collect();
+        let total: usize = frames.iter().map(Bytes::len).sum();
+        let checker = ScriptedChecker::new("FORBIDDEN");
+        let started = Instant::now();
+        let body = moderate(
+            chunked_upstream(frames),
+            StreamKind::OpenAiChat,
+            HoldbackMode::Window {
+                size: 1000,
+                overlap: 200,
+            },
+            checker.clone(),
+        );
+        let bytes = collect(body).await.expect("clean end");
+        let elapsed = started.elapsed();
+        assert_eq!(bytes.len(), total);
+        assert!(
+            elapsed < Duration::from_secs(20),
+            "20k frames took {elapsed:?}"
+        );
+        eprintln!(
+            "moderated 20k frames ({total} bytes, {} checks) in {elapsed:?}",
+            checker.summary().checks
+        );
+    }
+
     #[test]
     fn modes_follow_the_policy() {
         assert_eq!(
