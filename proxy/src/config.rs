@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// `default` preset]
     #[arg(long, env = "WARDEN_POLICIES", value_name = "DIR")]
     pub policies: Option<PathBuf>,
+    /// Reload policies when a file in the policy directory changes (false: only on SIGHUP or
+    /// POST /admin/policy/reload). [default: true]
+    #[arg(long, env = "WARDEN_WATCH_POLICIES", value_name = "BOOL")]
+    pub watch_policies: Option<bool>,
     /// Audit log: a file path (size-rotated), "stdout", or "off". [default: off]
     #[arg(long, env = "WARDEN_AUDIT_LOG", value_name = "PATH|stdout|off")]
     pub audit_log: Option<String>,
@@ -94,6 +98,7 @@ struct RawConfig {
     guard_concurrency: Option<Spanned<u64>>,
     device: Option<Spanned<String>>,
     policies: Option<Spanned<String>>,
+    watch_policies: Option<Spanned<bool>>,
     audit_log: Option<Spanned<String>>,
     audit_max_size: Option<Spanned<RawSize>>,
 }
@@ -114,6 +119,7 @@ const KEYS: &[&str] = &[
     "guard_concurrency",
     "device",
     "policies",
+    "watch_policies",
     "audit_log",
     "audit_max_size",
 ];
@@ -148,6 +154,7 @@ pub struct Config {
     pub guard_concurrency: usize,
     pub device: String,
     pub policies: Option<PathBuf>,
+    pub watch_policies: bool,
     pub audit: crate::audit::AuditTarget,
 }
 
@@ -178,6 +185,7 @@ impl Default for Config {
             guard_concurrency: 64,
             device: "cpu".into(),
             policies: None,
+            watch_policies: true,
             audit: crate::audit::AuditTarget::Off,
         }
     }
@@ -417,6 +425,12 @@ impl Config {
             "policies",
         ) {
             config.policies = Some(PathBuf::from(value));
+        }
+        if let Some(watch) = args
+            .watch_policies
+            .or(raw.watch_policies.as_ref().map(|s| *s.get_ref()))
+        {
+            config.watch_policies = watch;
         }
         let max_size = match (&args.audit_max_size, &raw.audit_max_size) {
             (Some(v), _) => Some((RawSize::Text(v.clone()), Source::Flag("audit-max-size"))),

@@ -168,9 +168,10 @@ impl RunningServer {
         )));
         #[cfg(unix)]
         tasks.push(tokio::spawn(reload_on_sighup(policies.clone(), rx)));
-        let watcher = match policies.watch() {
-            Ok(w) => Some(w),
-            Err(err) => {
+        let watcher = match config.watch_policies.then(|| policies.watch()) {
+            None => None,
+            Some(Ok(w)) => Some(w),
+            Some(Err(err)) => {
                 tracing::warn!(%err, "policy directory not watched; reload with SIGHUP or POST /admin/policy/reload");
                 None
             }

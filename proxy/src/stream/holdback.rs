@@ -520,6 +520,8 @@ impl Engine {
                 for delta in &json.deltas {
                     let choice = self.choices.entry(delta.choice).or_default();
                     if !choice.blocked {
+                        // Text after a finish (a misbehaving upstream) needs a new final check.
+                        choice.final_started = false;
                         choice.push_text(&delta.text);
                         self.summary.chars += delta.text.chars().count();
                     }
@@ -562,6 +564,15 @@ impl Engine {
         }
         self.schedule(checks, false);
         self.release();
+        if upstream_gone && self.upstream_ended && checks.is_empty() && !self.held.is_empty() {
+            // Every final check is done, so everything held must be releasable or dropped.
+            // Anything left is a bug in the rule: fail closed rather than hang or leak.
+            self.fail(
+                Box::new(HoldbackError::EngineStopped),
+                StreamEnd::UpstreamFailed,
+            );
+            return;
+        }
         let over = self.held_bytes + self.parser.buffered() >= self.limits.max_held_bytes;
         if over && !upstream_gone && checks.is_empty() {
             // Nothing is in flight that could free memory: check what is there now.
@@ -1643,6 +1654,39 @@ mod tests {
         );
         assert_eq!(collect(body).await.expect("clean end"), safe.as_bytes());
         assert!(checker.inputs()[0].is_final);
+    }
+
+    #[tokio::test]
+    async fn text_after_a_finish_gets_another_final_check() {
+        for (second, blocked) in [("BAD", true), ("fine", false)] {
+            let upstream = format!(
+                "{{\"response\":\"a\",\"done\":true}}\n{{\"response\":\"{second}\",\"done\":false}}\n"
+            );
+            let checker = ScriptedChecker::new("BAD");
+            let body = moderate(
+                chunked_upstream(
+                    upstream
+                        .split_inclusive('\n')
+                        .map(|l| Bytes::from(l.to_string()))
+                        .collect(),
+                ),
+                StreamKind::OllamaGenerate,
+                HoldbackMode::Window {
+                    size: 100,
+                    overlap: 0,
+                },
+                checker.clone(),
+            );
+            let bytes = collect(body).await.expect("clean end");
+            let (texts, _) = client_view(StreamKind::OllamaGenerate, &bytes);
+            assert!(!texts.get(&0).is_some_and(|t| t.contains("BAD")));
+            assert_eq!(checker.summary().blocked(), blocked);
+            let finals = checker.inputs().iter().filter(|i| i.is_final).count();
+            assert_eq!(finals, 2);
+            if !blocked {
+                assert_eq!(bytes, upstream.as_bytes());
+            }
+        }
     }
 
     #[tokio::test]
