@@ -73,6 +73,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--concurrency", default="1,16,64")
+    ap.add_argument("--guarded", action="store_true",
+                    help="also run Warden with code scanning only, and with the toy guard + scanner")
     args = ap.parse_args()
     concs = [int(c) for c in args.concurrency.split(",")]
     procs = []
@@ -83,11 +85,41 @@ def main():
         mock_addr = mock.stdout.readline().split()[-1]
         mock_port = int(mock_addr.rsplit(":", 1)[1])
 
-        wport, aport = free_port(), free_port()
-        warden = subprocess.Popen([os.path.join(REL, "warden"), "serve", "--listen", f"127.0.0.1:{wport}",
-                                   "--admin-listen", f"127.0.0.1:{aport}", "--upstream", f"http://{mock_addr}"],
-                                  stderr=subprocess.DEVNULL, env={**os.environ, "WARDEN_LOG": "warn"})
-        procs.append(warden)
+        def policy_dir(name, yaml):
+            d = os.path.join(tmp, name)
+            os.makedirs(d)
+            with open(os.path.join(d, "policies.yaml"), "w") as f:
+                f.write(yaml)
+            return d
+
+        passthrough = policy_dir("passthrough", "version: 1\npolicies:\n  - name: passthrough\n"
+                                 "    guard: { prompts: false, responses: false }\n"
+                                 "    code: { prompts: false, responses: false }\n")
+
+        def start_warden(policies, extra=()):
+            wport, aport = free_port(), free_port()
+            p = subprocess.Popen([os.path.join(REL, "warden"), "serve", "--listen", f"127.0.0.1:{wport}",
+                                  "--admin-listen", f"127.0.0.1:{aport}", "--upstream", f"http://{mock_addr}",
+                                  "--policies", policies, *extra],
+                                 stderr=subprocess.DEVNULL, env={**os.environ, "WARDEN_LOG": "warn"})
+            procs.append(p)
+            wait_port(wport, timeout=60)
+            return p, wport
+
+        warden, wport = start_warden(passthrough)
+        extra_targets = []
+        if args.guarded:
+            scan_only = policy_dir("scan", "version: 1\npolicies:\n  - name: scan\n"
+                                   "    guard: { prompts: false, responses: false }\n"
+                                   "    code: { prompts: true, responses: true }\n"
+                                   "    streaming: { mode: window, window_chars: 1000, overlap_chars: 200 }\n")
+            guarded = policy_dir("guard", "version: 1\npolicies:\n  - name: guard\n"
+                                 "    guard: { template: lg2, prompts: true, responses: true }\n"
+                                 "    code: { prompts: true, responses: true }\n"
+                                 "    streaming: { mode: window, window_chars: 1000, overlap_chars: 200 }\n")
+            ws, wsport = start_warden(scan_only)
+            wg, wgport = start_warden(guarded, ["--guard-model", os.path.join(ROOT, "tests/fixtures/toy-guard")])
+            extra_targets = [("warden+scan", wsport, [ws.pid]), ("warden+guard+scan", wgport, [wg.pid])]
 
         nport = free_port()
         conf = os.path.join(tmp, "nginx.conf")
@@ -119,8 +151,7 @@ http {{
         nginx_bin = "nginx" if subprocess.run(["which", "nginx"], capture_output=True).returncode == 0 else "/usr/sbin/nginx"
         nginx = subprocess.Popen([nginx_bin, "-c", conf, "-p", tmp])
         procs.append(nginx)
-        for p in (wport, nport):
-            wait_port(p)
+        wait_port(nport)
         time.sleep(0.3)
         nginx_pids = [nginx.pid] + children(nginx.pid)
 
@@ -135,7 +166,7 @@ http {{
                 f.write(f'wrk.headers["x-mock-frames"] = "{frames}"\n')
             scripts[mode] = path
 
-        targets = [("direct", mock_port, [mock.pid]), ("warden", wport, [warden.pid]), ("nginx", nport, nginx_pids)]
+        targets = [("direct", mock_port, [mock.pid]), ("warden", wport, [warden.pid]), ("nginx", nport, nginx_pids)] + extra_targets
         rows = []
         for mode in ("unary", "stream"):
             for c in concs:
