@@ -383,10 +383,29 @@ impl Llama {
         let ids = Tensor::from_vec(ids, (b, t), &self.device)?;
         let (cos, sin) = self.rope_tables(positions, b, t)?;
 
+        let hidden = self.cfg.hidden_size;
+        let idx = Tensor::new(last.as_slice(), &self.device)?;
+        let last_pos: Vec<usize> = last
+            .iter()
+            .enumerate()
+            .map(|(row, &flat)| flat as usize - row * t)
+            .collect();
         let mut x = self.embed.forward(&ids, self.dtype)?;
+        let n_layers = self.layers.len();
         for (i, layer) in self.layers.iter().enumerate() {
             let h = layer.attn_norm.forward(&x)?;
-            let a = self.attention(layer, i, &h, &cos, &sin, cache, past, &mut masks)?;
+            // In the last layer only each row's last token feeds the output: every position
+            // still gets its keys and values (the cache must stay complete for decoding),
+            // but attention output and MLP run for one position per row.
+            let only_last = i + 1 == n_layers && t > 1;
+            let rows = only_last.then_some(last_pos.as_slice());
+            let a = self.attention(layer, i, &h, &cos, &sin, cache, past, &mut masks, rows)?;
+            if only_last {
+                x = x
+                    .reshape((b * t, hidden))?
+                    .index_select(&idx, 0)?
+                    .reshape((b, 1, hidden))?;
+            }
             x = (x + a)?;
             let h = layer.mlp_norm.forward(&x)?;
             let gu = layer.gate_up.forward(&h)?;
@@ -394,9 +413,11 @@ impl Llama {
             x = (x + layer.down.forward(&m)?)?;
         }
         debug_assert_eq!(cache.len(), s);
-        let hidden = self.cfg.hidden_size;
-        let idx = Tensor::new(last.as_slice(), &self.device)?;
-        let x = x.reshape((b * t, hidden))?.index_select(&idx, 0)?;
+        let x = if t > 1 {
+            x.reshape((b, hidden))?
+        } else {
+            x.reshape((b * t, hidden))?.index_select(&idx, 0)?
+        };
         self.norm.forward(&x)
     }
 
@@ -442,6 +463,7 @@ impl Llama {
         cache: &mut KvCache,
         past: usize,
         masks: &mut Masks,
+        query_rows: Option<&[usize]>,
     ) -> Result<Tensor, ModelError> {
         let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
@@ -470,6 +492,18 @@ impl Llama {
         };
         cache.layers[layer_idx] = Some((k.clone(), v.clone()));
         let s = k.dim(2)?;
+        // Optionally keep one query per row (its position within the new tokens).
+        let (q, t) = match query_rows {
+            None => (q, t),
+            Some(rows) => {
+                let picked = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &p)| q.narrow(0, r, 1)?.narrow(2, p, 1))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (Tensor::cat(&picked, 0)?.contiguous()?, 1)
+            }
+        };
         // Attention runs in f32 whatever the weights are.
         let k = k.to_dtype(DType::F32)?;
         let v = v.to_dtype(DType::F32)?;
@@ -489,9 +523,10 @@ impl Llama {
                 .reshape((b, nkv, g * c, hd))?;
             let att = (qc.matmul(&kt)? * scale)?;
             let att = if masks.needed {
-                let mask = match masks.chunks.get(outs.len()) {
-                    Some(m) => m.clone(),
-                    None => {
+                let mask = match (query_rows, masks.chunks.get(outs.len())) {
+                    (Some(rows), _) => self.mask_rows(cache, past, rows, s)?,
+                    (None, Some(m)) => m.clone(),
+                    (None, None) => {
                         let m = self.mask(cache, past, start, c, s)?;
                         masks.chunks.push(m.clone());
                         m
@@ -545,6 +580,27 @@ impl Llama {
             }
         }
         Ok(Tensor::from_vec(m, (b, 1, 1, c, s), &self.device)?)
+    }
+
+    /// Mask `[b, 1, 1, 1, s]` for one query per row, at new-token position `rows[row]`.
+    fn mask_rows(
+        &self,
+        cache: &KvCache,
+        past: usize,
+        rows: &[usize],
+        s: usize,
+    ) -> Result<Tensor, ModelError> {
+        let b = cache.batch();
+        let mut m = vec![0f32; b * s];
+        for (row, valid) in cache.valid.iter().enumerate() {
+            let qpos = past + rows[row];
+            for (key, &ok) in valid.iter().enumerate() {
+                if key > qpos || !ok {
+                    m[row * s + key] = -1e9;
+                }
+            }
+        }
+        Ok(Tensor::from_vec(m, (b, 1, 1, 1, s), &self.device)?)
     }
 }
 
