@@ -385,6 +385,19 @@ pub fn render(taxonomy: &Taxonomy, turns: &[Turn]) -> Result<RenderedPrompt, Gua
     Ok(render_folded(taxonomy, &folded))
 }
 
+/// One turn as it appears in the conversation block: `LABEL: content\n\n` (content stripped
+/// and neutralised). A prompt's conversation block is the concatenation of its turns.
+pub fn render_turn(turn: &GuardTurn) -> String {
+    let content = neutralise(python_strip(&turn.content));
+    let label = label(turn.role);
+    let mut out = String::with_capacity(label.len() + content.len() + 4);
+    out.push_str(label);
+    out.push_str(": ");
+    out.push_str(&content);
+    out.push_str("\n\n");
+    out
+}
+
 /// Renders already folded turns (as [`fold_turns`] returns them; must be non-empty, start with
 /// a user turn and alternate). The judged role is the last turn's.
 pub fn render_folded(taxonomy: &Taxonomy, turns: &[GuardTurn]) -> RenderedPrompt {
@@ -393,10 +406,7 @@ pub fn render_folded(taxonomy: &Taxonomy, turns: &[GuardTurn]) -> RenderedPrompt
     let bos_len = render_prefix_into(&mut b, taxonomy, role);
     let prefix_len = b.text.len();
     for turn in turns {
-        b.text(label(turn.role))
-            .text(": ")
-            .text(&neutralise(python_strip(&turn.content)))
-            .text("\n\n");
+        b.text(&render_turn(turn));
     }
     render_suffix_into(&mut b, taxonomy.template, role);
     RenderedPrompt {

@@ -9,10 +9,12 @@
 //! `set_encode_special_tokens(true)`, so a control-token string typed by a user stays text; only
 //! the template's own control tokens ([`RenderedPrompt::control_spans`]) become special ids.
 //!
-//! The prefix (`ids[..prefix_len]`) and the rest are encoded separately. That equals encoding the
-//! whole prompt because the prefix ends with `>\n\n` and the Llama 3 pre-tokenizer always ends a
-//! pre-token there (the `\n\n` is followed by a letter); `tests/tokenizer.rs` checks it on many
-//! prompts against the real tokenizer.
+//! The body is encoded in one pass per text piece (the reference's ids) and `prefix_len` counts
+//! the tokens that end within the prefix text. With the Llama 3 tokenizer `ids[..prefix_len]`
+//! equals encoding the prefix alone, because the prefix ends with `>\n\n` and the pre-tokenizer
+//! always ends a pre-token there (the `\n\n` is followed by a letter); `tests/tokenizer.rs`
+//! checks `encode(whole) == encode(prefix) ++ encode(rest)` on many prompts against the real
+//! tokenizer.
 //!
 //! # Long conversations
 //!
@@ -35,7 +37,7 @@ use std::path::Path;
 use tokenizers::Tokenizer;
 
 use crate::classifier::{GuardError, JudgedRole, Truncation, Turn};
-use crate::prompt::{GuardTurn, RenderedPrompt, fold_turns, render_folded};
+use crate::prompt::{GuardTurn, RenderedPrompt, fold_turns, render_folded, render_turn};
 use crate::taxonomy::Taxonomy;
 
 /// Tokens kept free after the prompt for the generated verdict (`\n\n` + verdict + categories +
@@ -243,13 +245,45 @@ impl GuardTokenizer {
         Ok(())
     }
 
-    /// Encodes a rendered prompt: `[BOS] + prefix + rest`.
+    /// Encodes a rendered prompt: `[BOS] + body`, the body in one pass per text piece between
+    /// the template's control tokens, so the ids are exactly the whole prompt's. `prefix_len`
+    /// counts the tokens that end within the prefix text.
     pub fn encode(&self, prompt: &RenderedPrompt) -> Result<EncodedPrompt, TokenizeError> {
-        let mut ids = Vec::with_capacity(prompt.text.len() / 3 + 8);
+        let mut ids: Vec<u32> = Vec::with_capacity(prompt.text.len() / 3 + 8);
         ids.extend(self.bos);
-        self.encode_range(prompt, prompt.bos_len, prompt.prefix_len, &mut ids)?;
-        let prefix_len = ids.len();
-        self.encode_range(prompt, prompt.prefix_len, prompt.text.len(), &mut ids)?;
+        let mut prefix_len: Option<usize> = None;
+        let boundary = prompt.prefix_len;
+        let text_piece =
+            |start: usize, end: usize, ids: &mut Vec<u32>, prefix_len: &mut Option<usize>| {
+                if start >= end {
+                    return Ok::<(), TokenizeError>(());
+                }
+                let encoding = self
+                    .inner
+                    .encode(&prompt.text[start..end], false)
+                    .map_err(|e| TokenizeError::Encode(e.to_string()))?;
+                for (id, offsets) in encoding.get_ids().iter().zip(encoding.get_offsets()) {
+                    if prefix_len.is_none() && start + offsets.1 > boundary {
+                        *prefix_len = Some(ids.len());
+                    }
+                    ids.push(*id);
+                }
+                Ok(())
+            };
+        let mut cursor = prompt.bos_len;
+        for span in &prompt.control_spans {
+            if span.start < cursor {
+                continue;
+            }
+            text_piece(cursor, span.start, &mut ids, &mut prefix_len)?;
+            if prefix_len.is_none() && span.end > boundary {
+                prefix_len = Some(ids.len());
+            }
+            ids.push(self.token_id(&prompt.text[span.clone()])?);
+            cursor = span.end;
+        }
+        text_piece(cursor, prompt.text.len(), &mut ids, &mut prefix_len)?;
+        let prefix_len = prefix_len.unwrap_or(ids.len());
         Ok(EncodedPrompt {
             ids,
             prefix_len,
@@ -258,13 +292,19 @@ impl GuardTokenizer {
         })
     }
 
-    /// Encodes the whole prompt in one pass over its text pieces (no prefix split); used by
-    /// tests to check that [`GuardTokenizer::encode`]'s split encoding is equal.
-    pub fn encode_unsplit(&self, prompt: &RenderedPrompt) -> Result<Vec<u32>, TokenizeError> {
-        let mut ids = Vec::new();
-        ids.extend(self.bos);
-        self.encode_range(prompt, prompt.bos_len, prompt.text.len(), &mut ids)?;
-        Ok(ids)
+    /// `[BOS] + prefix` and the rest, each encoded on its own. For the Llama 3 tokenizer their
+    /// concatenation equals [`GuardTokenizer::encode`] (tests check it), which is what makes a
+    /// prefix KV cache valid.
+    pub fn encode_parts(
+        &self,
+        prompt: &RenderedPrompt,
+    ) -> Result<(Vec<u32>, Vec<u32>), TokenizeError> {
+        let mut prefix = Vec::new();
+        prefix.extend(self.bos);
+        self.encode_range(prompt, prompt.bos_len, prompt.prefix_len, &mut prefix)?;
+        let mut rest = Vec::new();
+        self.encode_range(prompt, prompt.prefix_len, prompt.text.len(), &mut rest)?;
+        Ok((prefix, rest))
     }
 
     /// Folds, renders and encodes `turns`, fitting them into `max_tokens` (module doc).
@@ -295,21 +335,49 @@ impl GuardTokenizer {
             _ => 1,
         };
         // Candidate starts drop whole (user, assistant) pairs, so every start is a user turn.
-        let starts: Vec<usize> = (0..=folded.len() - minimal_len)
-            .step_by(2)
-            .filter(|s| folded.len() - s >= minimal_len)
-            .collect();
-        // Binary search the first start that fits (fewer turns never make a prompt longer).
-        let (mut lo, mut hi) = (0usize, starts.len());
+        let starts: Vec<usize> = (0..=folded.len() - minimal_len).step_by(2).collect();
+        // Each turn ends with "\n\n" and the next starts with a letter, where the Llama 3
+        // pre-tokenizer always splits, so a prompt's length is its template overhead plus the
+        // sum of its turns' lengths: count each turn once and pick the start arithmetically.
+        let mut turn_tokens = Vec::with_capacity(folded.len());
+        for turn in &folded {
+            turn_tokens.push(self.encode_text(&render_turn(turn))?.len());
+        }
+        let overhead = whole
+            .ids
+            .len()
+            .saturating_sub(turn_tokens.iter().sum::<usize>());
         let mut best: Option<(usize, EncodedPrompt)> = None;
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let candidate = encode(&folded[starts[mid]..])?;
+        let predicted = starts
+            .iter()
+            .copied()
+            .find(|&s| overhead + turn_tokens[s..].iter().sum::<usize>() <= budget);
+        if let Some(start) = predicted {
+            let candidate = encode(&folded[start..])?;
             if candidate.ids.len() <= budget {
-                best = Some((starts[mid], candidate));
-                hi = mid;
-            } else {
-                lo = mid + 1;
+                best = Some((start, candidate));
+            }
+        }
+        if best.is_none() && predicted.is_none() {
+            // Confirm that even the smallest conversation is too long before splitting.
+            let start = starts[starts.len() - 1];
+            let candidate = encode(&folded[start..])?;
+            if candidate.ids.len() <= budget {
+                best = Some((start, candidate));
+            }
+        } else if best.is_none() {
+            // The prediction was off (a tokenizer without that split): binary search the first
+            // start that fits (fewer turns never make a prompt longer).
+            let (mut lo, mut hi) = (0usize, starts.len());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                let candidate = encode(&folded[starts[mid]..])?;
+                if candidate.ids.len() <= budget {
+                    best = Some((starts[mid], candidate));
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
             }
         }
         if let Some((start, prompt)) = best {
