@@ -278,9 +278,9 @@ pub fn write_policy(p: &Policy, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "streaming: buffer (whole response judged before release)"
         )?,
-        StreamingMode::Async => writeln!(
+        StreamingMode::Async { size, overlap } => writeln!(
             out,
-            "streaming: async (streamed unchecked, judged afterwards; cannot block)"
+            "streaming: async, windows of {size} characters, overlap {overlap} (streamed at once; a violation cuts the stream)"
         )?,
     }
     writeln!(

@@ -898,8 +898,7 @@ fn compile_policy(
     let overlap = first(chain, |p| p.streaming.as_ref()?.overlap_chars.clone());
     let streaming = match mode {
         RawStreamMode::Buffer => StreamingMode::Buffer,
-        RawStreamMode::Async => StreamingMode::Async,
-        RawStreamMode::Window => {
+        RawStreamMode::Window | RawStreamMode::Async => {
             let size = window
                 .as_ref()
                 .map_or(DEFAULT_WINDOW_CHARS, |(_, w)| w.value);
@@ -928,9 +927,11 @@ fn compile_policy(
                     "lower overlap_chars or raise window_chars",
                 );
             }
-            StreamingMode::Window {
-                size: size as usize,
-                overlap: ov as usize,
+            let (size, overlap) = (size as usize, ov as usize);
+            if mode == RawStreamMode::Async {
+                StreamingMode::Async { size, overlap }
+            } else {
+                StreamingMode::Window { size, overlap }
             }
         }
     };
@@ -1011,8 +1012,7 @@ fn compile_policy(
         fail_mode,
         guard_timeout: Duration::from_millis(timeout_ms),
         block_response,
-        audit_content: first(chain, |p| p.audit.as_ref()?.include_content)
-            .is_some_and(|(_, v)| v),
+        audit_content: first(chain, |p| p.audit.as_ref()?.include_content).is_some_and(|(_, v)| v),
         source: parsed[own.file].name.display().to_string(),
         extends: chain[1..]
             .iter()

@@ -99,8 +99,9 @@ pub enum StreamingMode {
     Window { size: usize, overlap: usize },
     /// Buffer the whole response and judge it once.
     Buffer,
-    /// Stream unchecked and judge afterwards (records, cannot block).
-    Async,
+    /// Stream at once and judge in the same windows behind the client; a violation cuts the
+    /// stream with the API's terminal frames (text already sent stays sent).
+    Async { size: usize, overlap: usize },
 }
 
 /// What a blocked client receives.

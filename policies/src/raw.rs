@@ -232,7 +232,8 @@ pub enum RawStreamMode {
     Window,
     /// Buffer the whole response, judge it, then release or block it.
     Buffer,
-    /// Stream without holding back; judge afterwards and record (cannot block).
+    /// Stream without holding back; judge behind the client in windows and cut the stream on
+    /// a violation (text already sent stays sent).
     Async,
 }
 

@@ -277,6 +277,11 @@ pub(crate) async fn handle(
             started: ctx.started,
             status,
             worst: Arc::new(Mutex::new(None)),
+            window: match policy.streaming {
+                warden_policies::StreamingMode::Window { size, overlap }
+                | warden_policies::StreamingMode::Async { size, overlap } => Some((size, overlap)),
+                _ => None,
+            },
         });
         let (mut parts, body) = response.into_parts();
         decision_headers(
@@ -491,6 +496,8 @@ struct ResponseChecker {
     status: StatusCode,
     /// The strictest response check so far, for metrics and the audit line.
     worst: Arc<Mutex<Option<CheckReport>>>,
+    /// `(size, overlap)` in characters for window mode.
+    window: Option<(usize, usize)>,
 }
 
 impl std::fmt::Debug for ResponseChecker {
@@ -508,11 +515,23 @@ impl StreamChecker for ResponseChecker {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = CheckOutcome> + Send>> {
         let gateway = Arc::clone(&self.gateway);
         let policy = Arc::clone(&self.policy);
-        let mut turns = self.history.clone();
-        turns.push(Turn {
-            role: TurnRole::Assistant,
-            content: input.text.to_string(),
-        });
+        // Each check judges its window (the new text plus the overlap), so the guard's cost
+        // stays linear in the answer's length and a long harmless opening cannot dilute a
+        // harmful passage; buffer mode's single check covers the whole answer.
+        // A check that found more than one window of new text (the upstream outran the
+        // guard) judges it as consecutive windows, each `size + overlap` characters.
+        let window = input.text.get(input.new_from..).unwrap_or(&input.text);
+        let conversations: Vec<Vec<Turn>> = split_windows(window, self.window)
+            .into_iter()
+            .map(|piece| {
+                let mut turns = self.history.clone();
+                turns.push(Turn {
+                    role: TurnRole::Assistant,
+                    content: piece.to_string(),
+                });
+                turns
+            })
+            .collect();
         let code: String = input
             .code_blocks
             .iter()
@@ -531,7 +550,7 @@ impl StreamChecker for ResponseChecker {
                 .check(
                     &policy,
                     Stage::Response,
-                    vec![turns],
+                    conversations,
                     (!code.is_empty()).then_some(code),
                 )
                 .await;
@@ -580,6 +599,34 @@ impl StreamChecker for ResponseChecker {
     }
 }
 
+/// Consecutive windows of `size + overlap` characters stepping by `size` (the whole text
+/// when `window` is `None` or the text fits one window).
+fn split_windows(text: &str, window: Option<(usize, usize)>) -> Vec<&str> {
+    let Some((size, overlap)) = window.filter(|(size, _)| *size > 0) else {
+        return vec![text];
+    };
+    let bounds: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let chars = bounds.len() - 1;
+    if chars <= size + overlap {
+        return vec![text];
+    }
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while start < chars {
+        let end = (start + size + overlap).min(chars);
+        pieces.push(&text[bounds[start]..bounds[end]]);
+        if end == chars {
+            break;
+        }
+        start += size;
+    }
+    pieces
+}
+
 /// Shared slot for the strictest report, kept across concurrent checks of one stream.
 #[derive(Clone)]
 struct WorstHandle(Arc<Mutex<Option<CheckReport>>>);
@@ -600,5 +647,21 @@ impl WorstHandle {
 impl ResponseChecker {
     fn worst_handle(&self) -> WorstHandle {
         WorstHandle(Arc::clone(&self.worst))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_windows;
+
+    #[test]
+    fn windows_cover_every_character_with_overlap() {
+        assert_eq!(split_windows("abcdef", None), vec!["abcdef"]);
+        assert_eq!(split_windows("abcdef", Some((4, 2))), vec!["abcdef"]);
+        assert_eq!(
+            split_windows("abcdefghijk", Some((4, 2))),
+            vec!["abcdef", "efghij", "ijk"]
+        );
+        assert_eq!(split_windows("ééééé", Some((2, 1))), vec!["ééé", "ééé"]);
     }
 }

@@ -207,6 +207,23 @@ async fn unsafe_unary_answers_are_replaced() {
     assert_eq!(header(&answer, "x-warden-categories"), "S10");
 }
 
+/// The answer text a client reassembles from a stream (SSE chat/completions or NDJSON).
+fn assembled(text: &str) -> String {
+    text.lines()
+        .map(|l| l.strip_prefix("data: ").unwrap_or(l))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| {
+            let c = &v["choices"][0];
+            c["delta"]["content"]
+                .as_str()
+                .or(c["text"].as_str())
+                .or(v["message"]["content"].as_str())
+                .or(v["response"].as_str())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
 /// Read a whole stream as text.
 async fn read_stream(
     env: &Env,
@@ -231,18 +248,22 @@ async fn read_stream(
     (text, headers)
 }
 
+/// Short enough for the toy guard to judge whole (buffer mode judges the whole answer).
+const SHORT_UNSAFE: &str = "Sure: this is how a pipe bomb is made.";
+
 const LONG_UNSAFE: &str = "Here is a long and friendly introduction that keeps going for a while so that \
 several windows pass the guard first. Now the dangerous part: this is how a pipe bomb is made, step \
 by step, with everything you need. And more text after it that must never arrive.";
 
 #[tokio::test]
 async fn streamed_unsafe_answers_are_cut_in_every_mode() {
-    for (streaming, must_hide) in [
-        (WINDOW, true),
-        ("{ mode: buffer }", true),
+    for (streaming, must_hide, answer) in [
+        (WINDOW, true, LONG_UNSAFE),
+        ("{ mode: buffer }", true, SHORT_UNSAFE),
         (
             "{ mode: async, window_chars: 48, overlap_chars: 16 }",
             false,
+            LONG_UNSAFE,
         ),
     ] {
         let env = env(&policy("enforce", streaming, CLOSED)).await;
@@ -252,7 +273,7 @@ async fn streamed_unsafe_answers_are_cut_in_every_mode() {
                 path,
                 &body_for(path, "Tell me a story", true),
                 &[
-                    ("x-mock-answer", &percent_encode(LONG_UNSAFE)),
+                    ("x-mock-answer", &percent_encode(answer)),
                     ("x-mock-piece", "7"),
                 ],
             )
@@ -261,13 +282,18 @@ async fn streamed_unsafe_answers_are_cut_in_every_mode() {
                 headers["x-warden-decision"], "allow",
                 "the prompt was allowed"
             );
+            let content = assembled(&text);
+            assert!(
+                !content.is_empty() || streaming.contains("buffer"),
+                "{text}"
+            );
             if must_hide {
                 assert!(
-                    !text.contains("pipe bomb"),
+                    !content.contains("pipe bomb"),
                     "{streaming} {path}: unsafe text reached the client:\n{text}"
                 );
                 assert!(
-                    !text.contains("must never arrive"),
+                    !content.contains("must never arrive"),
                     "{streaming} {path}: text after the violation reached the client"
                 );
             }
@@ -330,7 +356,7 @@ async fn insecure_code_in_a_streamed_answer_is_held_and_blocked() {
     )
     .await;
     assert!(
-        !text.contains("gets("),
+        !assembled(&text).contains("gets("),
         "insecure code reached the client:\n{text}"
     );
     assert!(
@@ -759,7 +785,7 @@ async fn a_stream_keeps_its_policy_across_a_reload() {
         text.push_str(&String::from_utf8_lossy(&frame.expect("frame")));
     }
     assert!(
-        !text.contains("pipe bomb"),
+        !assembled(&text).contains("pipe bomb"),
         "the stream lost its policy:\n{text}"
     );
     assert!(text.contains("content_filter"));
@@ -771,5 +797,5 @@ async fn a_stream_keeps_its_policy_across_a_reload() {
         &[("x-mock-answer", &percent_encode(LONG_UNSAFE))],
     )
     .await;
-    assert!(text.contains("pipe bomb"));
+    assert!(assembled(&text).contains("pipe bomb"));
 }

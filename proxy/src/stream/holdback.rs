@@ -71,10 +71,7 @@ impl From<&StreamingMode> for HoldbackMode {
         match *mode {
             StreamingMode::Window { size, overlap } => HoldbackMode::Window { size, overlap },
             StreamingMode::Buffer => HoldbackMode::Buffer,
-            StreamingMode::Async => HoldbackMode::Async {
-                size: DEFAULT_WINDOW_CHARS,
-                overlap: DEFAULT_OVERLAP_CHARS,
-            },
+            StreamingMode::Async { size, overlap } => HoldbackMode::Async { size, overlap },
         }
     }
 }
@@ -1897,10 +1894,13 @@ mod tests {
             HoldbackMode::Buffer
         );
         assert_eq!(
-            HoldbackMode::from(&StreamingMode::Async),
+            HoldbackMode::from(&StreamingMode::Async {
+                size: 7,
+                overlap: 1
+            }),
             HoldbackMode::Async {
-                size: DEFAULT_WINDOW_CHARS,
-                overlap: DEFAULT_OVERLAP_CHARS
+                size: 7,
+                overlap: 1
             }
         );
     }
