@@ -170,8 +170,11 @@ fn compile_language(
     language: Language,
     grammar: &tree_sitter::Language,
 ) -> Result<CompiledLanguage, ScanError> {
+    // All of a language's rules become one query; each rule's byte range in the combined source
+    // maps pattern indexes back to rules. Compiling the combined source once is what keeps
+    // start-up fast; only when it fails is each rule compiled alone to name the broken one.
     let mut source = String::new();
-    let mut pattern_rule = Vec::new();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
         let Matcher::Query(query) = &rule.matcher else {
             continue;
@@ -179,39 +182,55 @@ fn compile_language(
         if !rule.languages.contains(&language) {
             continue;
         }
-        // Compiled alone first so a broken query names its own rule.
-        let alone = Query::new(grammar, query).map_err(|e| ScanError::Matcher {
-            path: rule.path.clone(),
-            rule: rule.id.clone(),
-            language: language.name().to_string(),
-            reason: format!(
-                "{} at row {}, column {}",
-                e.message,
-                e.row + 1,
-                e.column + 1
-            ),
-        })?;
-        pattern_rule.extend(std::iter::repeat_n(index, alone.pattern_count()));
+        ranges.push((source.len(), index));
         source.push_str(query);
         source.push('\n');
     }
-    let query = Query::new(grammar, &source).map_err(|e| ScanError::Matcher {
-        path: "(combined)".to_string(),
-        rule: "(all)".to_string(),
-        language: language.name().to_string(),
-        reason: e.message,
-    })?;
-    if query.pattern_count() != pattern_rule.len() {
-        return Err(ScanError::Matcher {
-            path: "(combined)".to_string(),
-            rule: "(all)".to_string(),
-            language: language.name().to_string(),
-            reason: format!(
-                "combined query has {} patterns, rules declare {}",
-                query.pattern_count(),
-                pattern_rule.len()
-            ),
-        });
+    let query = match Query::new(grammar, &source) {
+        Ok(query) => query,
+        Err(combined) => {
+            for (_, index) in &ranges {
+                let rule = &rules[*index];
+                let Matcher::Query(query) = &rule.matcher else {
+                    continue;
+                };
+                if let Err(e) = Query::new(grammar, query) {
+                    return Err(ScanError::Matcher {
+                        path: rule.path.clone(),
+                        rule: rule.id.clone(),
+                        language: language.name().to_string(),
+                        reason: format!(
+                            "{} at row {}, column {}",
+                            e.message,
+                            e.row + 1,
+                            e.column + 1
+                        ),
+                    });
+                }
+            }
+            // Every rule compiles alone but not together (e.g. an unbalanced parenthesis that
+            // swallows the next rule).
+            return Err(ScanError::Matcher {
+                path: "(combined)".to_string(),
+                rule: "(all)".to_string(),
+                language: language.name().to_string(),
+                reason: combined.message,
+            });
+        }
+    };
+    let mut pattern_rule = Vec::with_capacity(query.pattern_count());
+    for pattern in 0..query.pattern_count() {
+        let start = query.start_byte_for_pattern(pattern);
+        let slot = ranges.partition_point(|(offset, _)| *offset <= start);
+        let Some((_, index)) = slot.checked_sub(1).and_then(|i| ranges.get(i)) else {
+            return Err(ScanError::Matcher {
+                path: "(combined)".to_string(),
+                rule: "(all)".to_string(),
+                language: language.name().to_string(),
+                reason: format!("pattern {pattern} starts before the first rule"),
+            });
+        };
+        pattern_rule.push(*index);
     }
     let match_capture = query.capture_index_for_name("match");
     Ok(CompiledLanguage {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Benchmarks Warden's code scanner against Meta's Code Shield on the same corpus, in one run,
+# and writes docs/bench-code-scan.md.
+#
+#   bench/code-scan/run.sh [WARDEN_ITER=50] [CODESHIELD_ITER=3]
+#
+# Needs: cargo, python3 (3.10+) with venv, network access to PyPI for the first run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WARDEN_ITER="${1:-50}"
+CS_ITER="${2:-3}"
+VENV="${CODESHIELD_VENV:-target/codeshield-venv}"
+OUT="target/bench-code-scan"
+mkdir -p "$OUT"
+
+echo "== building the release bench example" >&2
+cargo build --release -p warden-code-scan --example bench
+
+echo "== installing Code Shield into $VENV" >&2
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+# semgrep is pinned: with today's semgrep, Code Shield's semgrep layer silently scans nothing.
+"$VENV/bin/pip" install -q "codeshield==1.0.1" "semgrep==1.69.0"
+
+echo "== timing Warden ($WARDEN_ITER iterations per block)" >&2
+./target/release/examples/bench code-scan/corpus "$WARDEN_ITER" > "$OUT/warden.json"
+
+echo "== timing Code Shield ($CS_ITER iterations per file)" >&2
+"$VENV/bin/python" bench/code-scan/codeshield_bench.py code-scan/corpus "$CS_ITER" > "$OUT/codeshield.json" 2> "$OUT/codeshield.log"
+
+MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
+python3 bench/code-scan/report.py code-scan/corpus "$OUT/warden.json" "$OUT/codeshield.json" \
+  docs/bench-code-scan.md "bench/code-scan/run.sh $WARDEN_ITER $CS_ITER" "$MACHINE"
