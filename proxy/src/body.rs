@@ -213,11 +213,14 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        let this = self.project();
-        let polled = ready!(this.inner.poll_frame(cx));
+        let mut this = self.project();
+        let polled = ready!(this.inner.as_mut().poll_frame(cx));
         let end = match &polled {
             None => Some(BodyEnd::Complete),
             Some(Err(_)) => Some(BodyEnd::Failed),
+            // hyper stops polling a body that says it has ended (a full body with a known
+            // length), so the last frame is the end.
+            Some(Ok(_)) if this.inner.is_end_stream() => Some(BodyEnd::Complete),
             Some(Ok(_)) => None,
         };
         if let Some(end) = end
