@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -461,6 +462,9 @@ fn result_text(verdict: &Verdict, details: Option<&TokenDetails>) -> String {
     line
 }
 
+/// JSON Lines classifications in flight at once (the candle backend's default batch size).
+const JSON_LINES_IN_FLIGHT: usize = 8;
+
 /// Runs `warden classify` over `stdin`, writing results to `stdout`.
 pub async fn run_classify(
     args: ClassifyArgs,
@@ -504,14 +508,24 @@ pub async fn run_classify(
         }
         Input::Lines(lines) => {
             let mut any_error = false;
-            for (index, line) in lines.into_iter().enumerate() {
-                let outcome = match line {
-                    Ok(turns) => backend
-                        .classify(request(turns), args.tokens)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e),
-                };
+            // Several lines in flight so the model threads can batch them (and a remote
+            // server can work on them concurrently); results still come out in input order.
+            let backend = &backend;
+            let mut outcomes = futures_util::stream::iter(lines.into_iter().map(|line| {
+                let request = line.map(&request);
+                async move {
+                    match request {
+                        Ok(request) => backend
+                            .classify(request, args.tokens)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e),
+                    }
+                }
+            }))
+            .buffered(JSON_LINES_IN_FLIGHT)
+            .enumerate();
+            while let Some((index, outcome)) = outcomes.next().await {
                 match outcome {
                     Ok((verdict, details)) => {
                         any_unsafe |= verdict.is_unsafe;

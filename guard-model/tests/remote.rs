@@ -26,6 +26,8 @@ struct Reply {
     body: Value,
     delay: Duration,
     retry_after: Option<u64>,
+    /// Answer only a request whose prompt contains this (for concurrent requests).
+    when: Option<&'static str>,
 }
 
 fn ok(body: Value) -> Reply {
@@ -34,6 +36,7 @@ fn ok(body: Value) -> Reply {
         body,
         delay: Duration::ZERO,
         retry_after: None,
+        when: None,
     }
 }
 
@@ -69,12 +72,26 @@ async fn mock(replies: Vec<Reply>) -> (String, Arc<Mutex<MockState>>) {
                         let body: Value = serde_json::from_slice(&body).expect("JSON request");
                         let reply = {
                             let mut s = state.lock().expect("mock state");
+                            let prompt = body["prompt"].as_str().unwrap_or_default().to_string();
                             s.requests.push((path, body));
-                            s.replies.pop_front().unwrap_or_else(|| Reply {
+                            let routed = s
+                                .replies
+                                .iter()
+                                .position(|r| r.when.is_some_and(|w| prompt.contains(w)));
+                            let next = match routed {
+                                Some(i) => s.replies.remove(i),
+                                None => s
+                                    .replies
+                                    .iter()
+                                    .position(|r| r.when.is_none())
+                                    .and_then(|i| s.replies.remove(i)),
+                            };
+                            next.unwrap_or_else(|| Reply {
                                 status: StatusCode::GONE,
                                 body: json!({"error": "no scripted reply left"}),
                                 delay: Duration::ZERO,
                                 retry_after: None,
+                                when: None,
                             })
                         };
                         tokio::time::sleep(reply.delay).await;
@@ -231,6 +248,7 @@ async fn retries_5xx_and_429_then_succeeds() {
         body: json!({"error": "busy"}),
         delay: Duration::ZERO,
         retry_after: None,
+        when: None,
     };
     let replies = vec![
         fail(StatusCode::SERVICE_UNAVAILABLE),
@@ -280,12 +298,14 @@ async fn honours_retry_after_and_servers_without_logprobs() {
             body: json!({"error": "slow down"}),
             delay: Duration::ZERO,
             retry_after: Some(1),
+            when: None,
         },
         Reply {
             status: StatusCode::BAD_REQUEST,
             body: json!({"error": {"message": "logprobs is not supported"}}),
             delay: Duration::ZERO,
             retry_after: None,
+            when: None,
         },
         ok(json!({"choices": [{"text": "unsafe\nS2"}]})),
         ok(json!({"choices": [{"text": "safe"}]})),
@@ -324,6 +344,7 @@ async fn times_out() {
         body: json!({"choices": [{"text": "safe"}]}),
         delay: Duration::from_secs(3),
         retry_after: None,
+        when: None,
     };
     let (url, _) = mock(vec![slow]).await;
     let mut o = options(&url);
@@ -606,8 +627,14 @@ mod cli {
     #[tokio::test]
     async fn json_lines_give_one_result_per_line() {
         let replies = vec![
-            scored("safe", -6.0, -0.01),
-            scored("unsafe\nS1", -0.1, -2.0),
+            Reply {
+                when: Some("User: hello"),
+                ..scored("safe", -6.0, -0.01)
+            },
+            Reply {
+                when: Some("User: kill my neighbor"),
+                ..scored("unsafe\nS1", -0.1, -2.0)
+            },
         ];
         let (url, _) = mock(replies).await;
         let a = args(&["--remote", &url, "--remote-model", "lg", "--format", "json"]);
