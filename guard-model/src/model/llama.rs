@@ -18,7 +18,9 @@ use super::cache::KvCache;
 use super::config::{ModelConfig, RopeStyle};
 
 /// Attention score elements computed at once; longer prompts are split into query chunks.
-const ATTENTION_CHUNK_ELEMS: usize = 1 << 25;
+/// Small enough that score buffers stay below glibc's mmap threshold and are reused from the
+/// heap instead of being freshly mapped and page-faulted for every layer.
+const ATTENTION_CHUNK_ELEMS: usize = 1 << 21;
 
 /// A weight matrix `[out, in]`: a plain tensor (safetensors) or a quantized one (GGUF).
 #[derive(Debug, Clone)]
@@ -516,12 +518,11 @@ impl Llama {
             let c = chunk.min(t - start);
             // Grouped-query attention without repeating keys: the `g` query heads that
             // share a key head are stacked along the query axis.
-            let qc = q
-                .narrow(2, start, c)?
-                .to_dtype(DType::F32)?
+            // Scaling q (c x d) is cheaper than scaling the scores (c x s).
+            let qc = (q.narrow(2, start, c)?.to_dtype(DType::F32)? * scale)?
                 .contiguous()?
                 .reshape((b, nkv, g * c, hd))?;
-            let att = (qc.matmul(&kt)? * scale)?;
+            let att = qc.matmul(&kt)?;
             let att = if masks.needed {
                 let mask = match (query_rows, masks.chunks.get(outs.len())) {
                     (Some(rows), _) => self.mask_rows(cache, past, rows, s)?,
@@ -556,8 +557,9 @@ impl Llama {
     }
 
     /// Additive mask `[b, 1, 1, c, s]` for queries `start..start+c` of the new tokens:
-    /// causal, and padding keys excluded. A large finite negative (not -inf) keeps rows
-    /// whose every key is masked (padding queries) finite, so no NaN reaches real rows.
+    /// causal, and padding keys excluded (-inf: `exp(-inf)` is exact and fast, where a large
+    /// finite negative takes libm's underflow path). A padding query may see its own key, so
+    /// no row is fully masked and no NaN can reach the real rows through the values.
     fn mask(
         &self,
         cache: &KvCache,
@@ -572,9 +574,10 @@ impl Llama {
             for qi in 0..c {
                 let qpos = past + start + qi;
                 let base = (row * c + qi) * s;
+                let pad_query = !valid.get(qpos).copied().unwrap_or(false);
                 for (key, &ok) in valid.iter().enumerate() {
-                    if key > qpos || !ok {
-                        m[base + key] = -1e9;
+                    if key > qpos || (!ok && !(pad_query && key == qpos)) {
+                        m[base + key] = f32::NEG_INFINITY;
                     }
                 }
             }
@@ -596,7 +599,7 @@ impl Llama {
             let qpos = past + rows[row];
             for (key, &ok) in valid.iter().enumerate() {
                 if key > qpos || !ok {
-                    m[row * s + key] = -1e9;
+                    m[row * s + key] = f32::NEG_INFINITY;
                 }
             }
         }
