@@ -146,7 +146,7 @@ impl Gateway {
             started: Instant::now(),
         };
         self.metrics.in_flight_requests.inc();
-        let result = if route.is_guarded() {
+        let result = if route.is_guarded() && self.anything_to_check() {
             let request = request.map(|body| body.map_err(Into::into).boxed());
             crate::guarded::handle(self, request, client, &ctx).await
         } else {
@@ -160,6 +160,20 @@ impl Gateway {
             }
         };
         self.finish(response, ctx)
+    }
+
+    /// Whether any policy of the active set checks anything this gateway can check. When
+    /// none does, guarded routes stream through like every other route (no body buffering).
+    fn anything_to_check(&self) -> bool {
+        let set = self.policies.load();
+        let has_guard = self.checker.has_guard();
+        std::iter::once(&set.default_policy)
+            .chain(set.policies.values())
+            .any(|p| {
+                (has_guard && (p.guard.prompts || p.guard.responses))
+                    || p.code.prompts
+                    || p.code.responses
+            })
     }
 
     pub(crate) fn request_limit(&self) -> u64 {
