@@ -123,3 +123,56 @@ fn every_language_has_rules() {
         assert!(n > 0, "{language} has no rules");
     }
 }
+
+/// Every CWE Code Shield checks, for every language it claims (from
+/// `../shared/spec/code-shield.md`), has at least one rule that runs on that language.
+#[test]
+fn covers_every_cwe_code_shield_checks_per_language() {
+    let code_shield: &[(Language, &[u32])] = &[
+        (
+            Language::C,
+            &[
+                78, 119, 120, 121, 242, 323, 328, 338, 347, 477, 590, 676, 680, 1240,
+            ],
+        ),
+        (
+            Language::Cpp,
+            &[
+                78, 119, 120, 121, 242, 323, 328, 338, 347, 477, 590, 676, 680, 1240, 611, 665,
+            ],
+        ),
+        (
+            Language::CSharp,
+            &[
+                22, 78, 79, 89, 90, 295, 327, 338, 352, 502, 521, 554, 601, 611, 614, 643, 1004,
+            ],
+        ),
+        (Language::Java, &[327, 611]),
+        (
+            Language::JavaScript,
+            &[22, 79, 95, 119, 185, 319, 345, 770, 908, 940],
+        ),
+        (Language::Php, &[200, 327, 502]),
+        (Language::Python, &[78, 89, 94, 328, 502]),
+        (Language::Rust, &[798, 312]),
+    ];
+    let scanner = Scanner::builtin().expect("built-in rules load");
+    let mut missing = Vec::new();
+    for (language, cwes) in code_shield {
+        let covered: BTreeSet<String> = scanner
+            .rules()
+            .iter()
+            .filter(|r| r.applies_to(Some(*language)))
+            .flat_map(|r| r.cwe.iter().cloned())
+            .collect();
+        for cwe in *cwes {
+            if !covered.contains(&format!("CWE-{cwe}")) {
+                missing.push(format!("{language}: CWE-{cwe}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "CWEs Code Shield checks that we do not: {missing:?}"
+    );
+}
