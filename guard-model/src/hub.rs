@@ -1,5 +1,6 @@
-//! `hf:ORG/NAME[@REVISION]` model ids: the local Hugging Face cache first, then a download from
-//! the hub into that cache.
+//! `hf:ORG/NAME[@REVISION]` model ids (a safetensors model directory) and
+//! `hf:ORG/NAME/FILE.gguf[@REVISION]` (one GGUF file, plus the repository's `tokenizer.json` when it
+//! has one): the local Hugging Face cache first, then a download from the hub into that cache.
 //!
 //! Why not the `hf-hub` crate: its HTTP stacks pull in native-tls/OpenSSL or a second TLS and
 //! HTTP client; this module reuses the crate's hyper + rustls client and needs only two
@@ -47,7 +48,10 @@ pub struct HubOptions {
 /// Why an `hf:` id could not be resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
-    #[error("invalid Hugging Face id {0:?}: expected hf:ORG/NAME or hf:ORG/NAME@REVISION")]
+    #[error(
+        "invalid Hugging Face id {0:?}: expected hf:ORG/NAME, hf:ORG/NAME/FILE.gguf, optionally \
+         followed by @REVISION"
+    )]
     InvalidId(String),
     #[error(
         "{message}. Offline alternatives: pass a local model directory or .gguf file with \
@@ -67,10 +71,16 @@ pub enum HubError {
         hint: &'static str,
     },
     #[error(
-        "{repo} has no safetensors weights (files: {files}); download one .gguf file and pass \
-             it with --model PATH"
+        "{repo} has no safetensors weights (files: {files}); name one .gguf file as \
+         hf:{repo}/FILE.gguf"
     )]
     NoWeights { repo: String, files: String },
+    #[error("{repo} has no file {file} (its .gguf files: {ggufs})")]
+    MissingFile {
+        repo: String,
+        file: String,
+        ggufs: String,
+    },
     #[error("writing {path}: {source}")]
     Write {
         path: PathBuf,
@@ -115,15 +125,24 @@ impl HubOptions {
     }
 }
 
-/// `ORG/NAME[@REVISION]` split and checked.
-fn parse_id(id: &str) -> Result<(String, String), HubError> {
+/// A parsed `hf:` id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HubId {
+    repo: String,
+    revision: String,
+    /// One `.gguf` file of the repository, when the id names one.
+    file: Option<String>,
+}
+
+/// `ORG/NAME[/FILE.gguf][@REVISION]` split and checked.
+fn parse_id(id: &str) -> Result<HubId, HubError> {
     let id = id.trim().trim_matches('/');
-    let (repo, revision) = match id.split_once('@') {
-        Some((repo, rev)) if !rev.is_empty() => (repo, rev),
+    let (path, revision) = match id.split_once('@') {
+        Some((path, rev)) if !rev.is_empty() => (path, rev),
         Some(_) => return Err(HubError::InvalidId(id.to_string())),
         None => (id, "main"),
     };
-    let parts: Vec<&str> = repo.split('/').collect();
+    let parts: Vec<&str> = path.split('/').collect();
     let valid_part = |p: &str| {
         !p.is_empty()
             && p != "."
@@ -131,10 +150,24 @@ fn parse_id(id: &str) -> Result<(String, String), HubError> {
             && p.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
-    if parts.len() != 2 || !parts.iter().all(|p| valid_part(p)) || revision.contains("..") {
+    let file = match parts.len() {
+        2 => None,
+        3 if parts[2].ends_with(".gguf") => Some(parts[2].to_string()),
+        _ => return Err(HubError::InvalidId(id.to_string())),
+    };
+    if !parts.iter().all(|p| valid_part(p))
+        || !revision
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || revision.contains("..")
+    {
         return Err(HubError::InvalidId(id.to_string()));
     }
-    Ok((repo.to_string(), revision.to_string()))
+    Ok(HubId {
+        repo: format!("{}/{}", parts[0], parts[1]),
+        revision: revision.to_string(),
+        file,
+    })
 }
 
 fn repo_dir(cache: &Path, repo: &str) -> PathBuf {
@@ -321,9 +354,20 @@ impl Hub<'_> {
 /// Resolves `repo_id` (`ORG/NAME[@REVISION]`): the cached snapshot when present, else a download
 /// of its config, tokenizer and safetensors files into the cache.
 pub async fn resolve(repo_id: &str, options: &HubOptions) -> Result<PathBuf, HubError> {
-    let (repo, revision) = parse_id(repo_id)?;
-    if let Some(snapshot) = cached_snapshot(&options.cache, &repo, &revision) {
-        return Ok(snapshot);
+    let HubId {
+        repo,
+        revision,
+        file,
+    } = parse_id(repo_id)?;
+    let cached = cached_snapshot(&options.cache, &repo, &revision);
+    match (&file, cached) {
+        (None, Some(snapshot)) => return Ok(snapshot),
+        (Some(file), _) => {
+            if let Some(path) = cached_file(&options.cache, &repo, &revision, file) {
+                return Ok(path);
+            }
+        }
+        (None, None) => {}
     }
     let hub = Hub {
         options,
@@ -358,27 +402,53 @@ pub async fn resolve(repo_id: &str, options: &HubOptions) -> Result<PathBuf, Hub
                 .collect()
         })
         .unwrap_or_default();
-    let wanted = wanted_files(&files);
-    if !wanted.iter().any(|f| f.ends_with(".safetensors")) {
-        return Err(HubError::NoWeights {
-            repo,
-            files: files.join(", "),
-        });
-    }
+    let wanted = match &file {
+        None => {
+            let wanted = wanted_files(&files);
+            if !wanted.iter().any(|f| f.ends_with(".safetensors")) {
+                return Err(HubError::NoWeights {
+                    repo,
+                    files: files.join(", "),
+                });
+            }
+            wanted
+        }
+        Some(file) => {
+            if !files.contains(file) {
+                let ggufs: Vec<&str> = files
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|f| f.ends_with(".gguf"))
+                    .collect();
+                return Err(HubError::MissingFile {
+                    repo,
+                    file: file.clone(),
+                    ggufs: ggufs.join(", "),
+                });
+            }
+            // The tokenizer, when the repository has one, goes beside the .gguf file where the
+            // loader looks for it.
+            let mut wanted = vec![file.clone()];
+            if files.iter().any(|f| f == "tokenizer.json") {
+                wanted.push("tokenizer.json".to_string());
+            }
+            wanted
+        }
+    };
     let dir = repo_dir(&options.cache, &repo);
     let snapshot = dir.join("snapshots").join(&commit);
     std::fs::create_dir_all(&snapshot).map_err(|source| HubError::Write {
         path: snapshot.clone(),
         source,
     })?;
-    for file in &wanted {
-        let dest = snapshot.join(file);
+    for name in &wanted {
+        let dest = snapshot.join(name);
         if dest.is_file() {
             continue;
         }
         hub.download(
-            &format!("{endpoint}/{repo}/resolve/{commit}/{file}"),
-            file,
+            &format!("{endpoint}/{repo}/resolve/{commit}/{name}"),
+            name,
             &dest,
         )
         .await?;
@@ -390,7 +460,20 @@ pub async fn resolve(repo_id: &str, options: &HubOptions) -> Result<PathBuf, Hub
             path: refs.join(&revision),
             source,
         })?;
-    Ok(snapshot)
+    Ok(match file {
+        Some(file) => snapshot.join(file),
+        None => snapshot,
+    })
+}
+
+/// The cached copy of one file of `repo` at `revision`, if any (no network).
+fn cached_file(cache: &Path, repo: &str, revision: &str, file: &str) -> Option<PathBuf> {
+    let dir = repo_dir(cache, repo);
+    let commit = std::fs::read_to_string(dir.join("refs").join(revision))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| revision.to_string());
+    let path = dir.join("snapshots").join(commit).join(file);
+    path.is_file().then_some(path)
 }
 
 /// Resolves a `Location` header against the request URI.
@@ -418,13 +501,27 @@ mod tests {
     fn ids_are_checked() {
         assert_eq!(
             parse_id("meta-llama/Llama-Guard-3-1B").expect("valid"),
-            (
-                "meta-llama/Llama-Guard-3-1B".to_string(),
-                "main".to_string()
-            )
+            HubId {
+                repo: "meta-llama/Llama-Guard-3-1B".to_string(),
+                revision: "main".to_string(),
+                file: None
+            }
         );
-        assert_eq!(parse_id("a/b@v1.0").expect("valid").1, "v1.0");
-        for bad in ["nonsense", "a/b/c", "../x", "a/..", "a/b@", "a b/c"] {
+        assert_eq!(parse_id("a/b@v1.0").expect("valid").revision, "v1.0");
+        let gguf = parse_id("org/m-GGUF/m.Q8_0.gguf@abc").expect("valid");
+        assert_eq!(gguf.repo, "org/m-GGUF");
+        assert_eq!(gguf.file.as_deref(), Some("m.Q8_0.gguf"));
+        assert_eq!(gguf.revision, "abc");
+        for bad in [
+            "nonsense",
+            "a/b/c",
+            "../x",
+            "a/..",
+            "a/b@",
+            "a b/c",
+            "a/b@../x",
+            "a/b/c/d.gguf",
+        ] {
             assert!(parse_id(bad).is_err(), "{bad}");
         }
     }

@@ -457,6 +457,7 @@ mod hub {
                                         {"rfilename": "model.safetensors"},
                                         {"rfilename": "README.md"},
                                         {"rfilename": "original/params.json"},
+                                    {"rfilename": "guard.Q8_0.gguf"},
                                     ]});
                                     (StatusCode::OK, listing.to_string(), None)
                                 } else if let Some(file) =
@@ -545,6 +546,41 @@ mod hub {
             expected
         );
         assert_eq!(log.lock().expect("log").len(), 5);
+    }
+
+    #[tokio::test]
+    async fn one_gguf_file_with_its_tokenizer() {
+        let (endpoint, log) = mock_hub(true).await;
+        let cache = tempfile::tempdir().expect("tempdir");
+        let options = hub_options(&endpoint, cache.path());
+        let path = resolve("org/guard/guard.Q8_0.gguf", &options)
+            .await
+            .expect("downloads");
+        let snapshot = cache
+            .path()
+            .join("models--org--guard/snapshots")
+            .join(COMMIT);
+        assert_eq!(path, snapshot.join("guard.Q8_0.gguf"));
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("gguf"),
+            "contents of guard.Q8_0.gguf"
+        );
+        assert!(snapshot.join("tokenizer.json").is_file());
+        assert!(!snapshot.join("model.safetensors").exists());
+        let requests = log.lock().expect("log").len();
+        assert_eq!(requests, 3);
+        let mut offline = options.clone();
+        offline.offline = true;
+        assert_eq!(
+            resolve("org/guard/guard.Q8_0.gguf", &offline)
+                .await
+                .expect("cached"),
+            path
+        );
+        let err = resolve("org/guard/guard.Q4_K_M.gguf", &options)
+            .await
+            .expect_err("no such file");
+        assert!(err.to_string().contains("guard.Q8_0.gguf"), "{err}");
     }
 
     #[tokio::test]
