@@ -1,0 +1,9 @@
+import javax.servlet.http.*;
+
+public class Login extends HttpServlet {
+    protected void doPost(HttpServletRequest req, HttpServletResponse resp) {
+        Cookie c = new Cookie("session", newSessionId());
+        c.setSecure(false);
+        resp.addCookie(c);
+    }
+}

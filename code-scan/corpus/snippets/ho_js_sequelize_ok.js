@@ -1,0 +1,3 @@
+async function findByEmail(User, email) {
+  return User.findOne({ where: { email } });
+}

@@ -1,0 +1,4 @@
+from defusedxml import ElementTree
+
+def parse(xml_bytes):
+    return ElementTree.fromstring(xml_bytes)

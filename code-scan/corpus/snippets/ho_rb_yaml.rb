@@ -1,0 +1,5 @@
+require "yaml"
+
+def import_settings(upload)
+  YAML.load(upload.read)
+end
