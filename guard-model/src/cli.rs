@@ -68,6 +68,10 @@ pub struct ClassifyArgs {
     /// API key for the remote server (sent as a bearer token).
     #[arg(long, env = "WARDEN_REMOTE_API_KEY", hide_env_values = true)]
     pub remote_api_key: Option<String>,
+    /// Send `<|begin_of_text|>` at the start of the prompt text, for a server that adds no BOS
+    /// itself (vLLM with Llama Guard 2's tokenizer).
+    #[arg(long, requires = "remote")]
+    pub remote_bos: bool,
     /// Seconds one remote attempt may take.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub remote_timeout: f64,
@@ -367,6 +371,7 @@ async fn build_backend(args: &ClassifyArgs) -> Result<Backend, CliError> {
         options.api_key = args.remote_api_key.clone();
         options.timeout = Duration::from_secs_f64(args.remote_timeout);
         options.tokenizer = tokenizer.clone();
+        options.prepend_bos_text = args.remote_bos;
         let client = Box::new(RemoteClassifier::new(options)?);
         return Ok(Backend::Remote { client, tokenizer });
     }

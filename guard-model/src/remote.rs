@@ -2,7 +2,8 @@
 //! Guard model (vLLM, llama.cpp's server, Ollama's OpenAI endpoint).
 //!
 //! Each classification renders the prompt exactly as the in-process backend does and sends it
-//! as the `prompt` string without the template's BOS text (servers add their own BOS), with
+//! as the `prompt` string without the template's BOS text (servers add their own BOS; for one
+//! that does not, [`RemoteOptions::prepend_bos_text`] sends `<|begin_of_text|>` once), with
 //! `temperature: 0`, `max_tokens: 12` and `logprobs: 20`:
 //!
 //! * **Score**: from the top log-probs at the first generated position whose token is not pure
@@ -71,6 +72,10 @@ pub struct RemoteOptions {
     pub tokenizer: Option<Arc<GuardTokenizer>>,
     /// The served model's context in tokens; defaults to the template's.
     pub max_context: Option<usize>,
+    /// Start the prompt with the `<|begin_of_text|>` text, for a server that adds no BOS of
+    /// its own (vLLM serving LG2, whose tokenizer never adds one) but parses special-token
+    /// text in the prompt. Off by default: most servers add exactly one BOS themselves.
+    pub prepend_bos_text: bool,
 }
 
 impl RemoteOptions {
@@ -88,6 +93,7 @@ impl RemoteOptions {
             logprobs: 20,
             tokenizer: None,
             max_context: None,
+            prepend_bos_text: false,
         }
     }
 }
@@ -464,7 +470,12 @@ impl RemoteClassifier {
         let mut completions = Vec::with_capacity(prompts.len());
         let mut verdict: Option<Verdict> = None;
         for text in &prompts {
-            let completion = self.complete(server_prompt(text)).await?;
+            let body = server_prompt(text);
+            let completion = if self.options.prepend_bos_text {
+                self.complete(&format!("<|begin_of_text|>{body}")).await?
+            } else {
+                self.complete(body).await?
+            };
             let parsed = parse_output(&completion.generated, taxonomy);
             let (score, source) = match completion.score {
                 Some(score) => (score, ScoreSource::Logprobs),

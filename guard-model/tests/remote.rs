@@ -212,6 +212,33 @@ async fn lg3_skips_leading_newlines_and_sends_no_bos_text() {
 }
 
 #[tokio::test]
+async fn bos_text_is_sent_once_when_asked() {
+    let replies = vec![
+        ok(json!({"choices": [{"text": "safe"}]})),
+        ok(json!({"choices": [{"text": "safe"}]})),
+    ];
+    let (url, state) = mock(replies).await;
+    let mut o = options(&url);
+    o.prepend_bos_text = true;
+    let remote = RemoteClassifier::new(o).expect("client");
+    for template in [Template::Lg2, Template::Lg3_8b] {
+        remote
+            .classify(request(vec![user("hi")], template))
+            .await
+            .expect("verdict");
+    }
+    let s = state.lock().expect("state");
+    let lg2 = s.requests[0].1["prompt"].as_str().expect("prompt");
+    assert!(lg2.starts_with("<|begin_of_text|>[INST] Task"), "{lg2}");
+    let lg3 = s.requests[1].1["prompt"].as_str().expect("prompt");
+    assert!(
+        lg3.starts_with("<|begin_of_text|><|start_header_id|>user"),
+        "{lg3}"
+    );
+    assert_eq!(lg3.matches("<|begin_of_text|>").count(), 1);
+}
+
+#[tokio::test]
 async fn falls_back_to_verdict_text_without_logprobs() {
     let replies = vec![
         ok(json!({"choices": [{"text": "unsafe\nS1,S10", "logprobs": null}]})),
