@@ -18,6 +18,8 @@
 //! # regex: '^"(?i)select .* \+'
 //! # kinds: [string]
 //! # or a regex alone: matched against the whole block text (secret rules)
+//! # optional: stay silent in blocks this regex matches (an import of a safe library)
+//! # unless_block: '(?m)^from defusedxml'
 //! examples:
 //!   flagged: ["subprocess.run(cmd, shell=True)"]
 //!   passes: ["subprocess.run(['ls', path])"]
@@ -71,6 +73,10 @@ struct RawRule {
     /// character) of that group, so `password = "changeme"` placeholders do not fire.
     #[serde(default)]
     min_entropy: Option<f64>,
+    /// A regex over the whole block: when it matches, the rule stays silent for that block
+    /// (e.g. `from defusedxml` makes `ElementTree.fromstring` safe).
+    #[serde(default)]
+    unless_block: Option<String>,
     /// Code that must be flagged and look-alikes that must pass.
     examples: RawExamples,
 }
@@ -111,6 +117,8 @@ pub struct Rule {
     /// The rule file it came from (relative to the rules directory for built-in rules).
     pub path: String,
     pub(crate) matcher: Matcher,
+    /// Block-level exclusion: the rule does not report in a block this matches.
+    pub(crate) unless_block: Option<Regex>,
     pub(crate) flagged: Vec<String>,
     pub(crate) passes: Vec<String>,
 }
@@ -259,6 +267,12 @@ pub(crate) fn parse_rule(path: &str, text: &str) -> Result<Rule, ScanError> {
             ));
         }
     }
+    let unless_block = raw
+        .unless_block
+        .as_deref()
+        .map(Regex::new)
+        .transpose()
+        .map_err(|e| invalid(format!("`unless_block` does not compile: {e}")))?;
     Ok(Rule {
         id: raw.id,
         languages,
@@ -269,6 +283,7 @@ pub(crate) fn parse_rule(path: &str, text: &str) -> Result<Rule, ScanError> {
         instead: raw.instead.trim().to_string(),
         path: path.to_string(),
         matcher,
+        unless_block,
         flagged: raw.examples.flagged,
         passes: raw.examples.passes,
     })

@@ -433,6 +433,17 @@ impl Scanner {
         if let (Some(language), true) = (block.language, language_enabled) {
             self.scan_tree(block, language, options, &mut findings)?;
         }
+        if !findings.is_empty() {
+            // Block-level exclusions, checked only for rules that fired.
+            let rules = &self.inner.rules;
+            findings.retain(|f| {
+                rules
+                    .iter()
+                    .find(|r| r.id == f.rule_id)
+                    .and_then(|r| r.unless_block.as_ref())
+                    .is_none_or(|re| !re.is_match(code))
+            });
+        }
         findings
             .sort_by(|a, b| (a.line, a.column, &a.rule_id).cmp(&(b.line, b.column, &b.rule_id)));
         findings
