@@ -576,7 +576,8 @@ impl Llama {
                 let base = (row * c + qi) * s;
                 let pad_query = !valid.get(qpos).copied().unwrap_or(false);
                 for (key, &ok) in valid.iter().enumerate() {
-                    if key > qpos || (!ok && !(pad_query && key == qpos)) {
+                    let visible = ok || (pad_query && key == qpos);
+                    if key > qpos || !visible {
                         m[base + key] = f32::NEG_INFINITY;
                     }
                 }
