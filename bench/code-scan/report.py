@@ -18,9 +18,11 @@ for line in (Path(corpus) / "labels.tsv").read_text().splitlines():
         labels[path] = (label, [c.strip() for c in (rest[0] if rest else "").split(",") if c.strip()])
 
 
-def score(findings_by_path, strict):
+def score(findings_by_path, strict, only=None):
     tp = fn = fp = tn = 0
     for path, (label, want) in labels.items():
+        if only is not None and not only(path):
+            continue
         cwes = findings_by_path.get(path, [])
         if label == "vulnerable":
             hit = any(c in want for c in cwes) if strict else bool(cwes)
@@ -49,6 +51,11 @@ for name, fb in (("Warden code-scan", warden_findings), ("Code Shield 1.0.1", cs
         tp, fn, fp, tn, r, p = score(fb, strict)
         rows.append(f"| {name} | {'expected CWE' if strict else 'any finding'} | {tp} | {fn} | {fp} | {tn} | {r:.3f} | {p:.3f} |")
 
+held_out = lambda p: p.startswith("snippets/ho_")
+ho_rows = []
+for name, fb in (("Warden code-scan", warden_findings), ("Code Shield 1.0.1", cs_findings)):
+    tp, fn, fp, tn, r, p = score(fb, True, held_out)
+    ho_rows.append(f"| {name} | expected CWE | {tp} | {fn} | {fp} | {tn} | {r:.3f} | {p:.3f} |")
 n = len(labels)
 vul = sum(1 for l, _ in labels.values() if l == "vulnerable")
 errors = [f["path"] for f in cs["files"] if f.get("error")]
@@ -94,9 +101,18 @@ a false alarm when anything fires on it.
 |---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Caveat: the corpus was written by the same engineer as the rules, and rules were added for two
-misses found on it, so Warden's figures are optimistic; Code Shield's are what it does on text it
-never saw. Code Shield errors recorded: {len(errors)} {errors[:5] if errors else ''}.
+Caveat: most of the corpus was written by the same engineer as the rules, and rules were added
+for two misses found on it, so Warden's figures on it are optimistic. The last 30 files
+(`snippets/ho_*`, 15 vulnerable, 15 safe) were written after the rules were frozen: on first run
+Warden found all 15 and raised one false alarm (`defusedxml.ElementTree.fromstring` after
+`from defusedxml import ElementTree`; recall 1.000, precision 0.938), which the rule's new
+`unless_block` exclusion then fixed. On that held-out batch alone:
+
+| tool | match | tp | fn | fp | tn | recall | precision |
+|---|---|---|---|---|---|---|---|
+{chr(10).join(ho_rows)}
+
+Code Shield errors recorded: {len(errors)} {errors[:5] if errors else ''}.
 """
 Path(out_path).write_text(text)
 print(text)
