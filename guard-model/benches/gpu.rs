@@ -17,7 +17,9 @@ use warden_guard_model::{
     CandleClassifier, CandleOptions, Classifier, ClassifyRequest, Template, Turn, TurnRole,
 };
 
-const WORDS: [&str; 8] = [" the", " quick", " brown", " fox", " jumps", " over", " lazy", " dog"];
+const WORDS: [&str; 8] = [
+    " the", " quick", " brown", " fox", " jumps", " over", " lazy", " dog",
+];
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -95,16 +97,23 @@ fn main() {
     let tokenizer = PathBuf::from(tokenizer);
     let iters: usize = arg(&args, "--iters").map_or(20, |s| s.parse().expect("iters"));
     let out = arg(&args, "--out").map(PathBuf::from);
-    if !dir.join("model.safetensors").exists() && !dir.join("model.safetensors.index.json").exists() {
+    if !dir.join("model.safetensors").exists() && !dir.join("model.safetensors.index.json").exists()
+    {
         let started = Instant::now();
         write_hf_dir(&spec_8b(), &dir).expect("write the synthetic 8B model");
-        eprintln!("wrote the 8B-shape model in {:.1}s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "wrote the 8B-shape model in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let mut results = serde_json::Map::new();
     for prefix_cache in [true, false] {
         let started = Instant::now();
         let c = load(&dir, &tokenizer, prefix_cache);
-        eprintln!("loaded (prefix cache {prefix_cache}) in {:.1}s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "loaded (prefix cache {prefix_cache}) in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
         let text = message(&c, 128, 0);
         for _ in 0..3 {
             c.classify_blocking(request(&text)).expect("warm-up");
@@ -118,7 +127,11 @@ fn main() {
                 t.elapsed()
             })
             .collect();
-        let key = if prefix_cache { "latency_128_prefix_cached_ms" } else { "latency_128_no_cache_ms" };
+        let key = if prefix_cache {
+            "latency_128_prefix_cached_ms"
+        } else {
+            "latency_128_no_cache_ms"
+        };
         let value = median_ms(times);
         println!("{key}: {value:.2}");
         results.insert(key.into(), value.into());
