@@ -53,7 +53,9 @@ pub struct ServeArgs {
     /// Model name to ask the remote guard server for. [default: llama-guard]
     #[arg(long, env = "WARDEN_GUARD_REMOTE_MODEL", value_name = "NAME")]
     pub guard_remote_model: Option<String>,
-    /// Threads running the in-process guard model. [default: number of CPUs]
+    /// Threads running the in-process guard model, each taking whole batches; candle's
+    /// matmuls already use every core, so more threads help only on GPUs or many-core CPUs.
+    /// [default: 1]
     #[arg(long, env = "WARDEN_GUARD_THREADS", value_name = "N")]
     pub guard_threads: Option<usize>,
     /// Guard classifications in progress at once; more are shed (429, or forwarded unchecked
@@ -181,7 +183,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(30),
             log_format: LogFormat::Text,
             guard: GuardSource::None,
-            guard_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            guard_threads: 1,
             guard_concurrency: 64,
             device: "cpu".into(),
             policies: None,

@@ -42,9 +42,7 @@ pub fn load_model(
         .block_on(resolve_model(spec, &HubOptions::from_env()))
         .map_err(|e| e.to_string())?;
     let options = CandleOptions {
-        // candle's matmuls use every core through rayon; more model threads only help
-        // when batches are small and cores many.
-        threads: threads.clamp(1, 4).min(threads),
+        threads: threads.max(1),
         device: device(device_name)?,
         ..CandleOptions::default()
     };
