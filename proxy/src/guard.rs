@@ -43,7 +43,8 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    fn empty(policy: &Policy) -> CheckReport {
+    /// A report of no checks: the policy's decision over nothing.
+    pub fn empty(policy: &Policy) -> CheckReport {
         CheckReport {
             decision: policy.combine(&[]),
             verdicts: Vec::new(),

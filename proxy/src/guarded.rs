@@ -575,15 +575,7 @@ impl StreamChecker for ResponseChecker {
 
     fn finished(&self, summary: StreamSummary) {
         let worst = self.worst.lock().ok().and_then(|mut w| w.take());
-        let report = worst.unwrap_or_else(|| CheckReport {
-            decision: self.policy.combine(&[]),
-            verdicts: Vec::new(),
-            findings: Vec::new(),
-            guard_error: None,
-            truncations: Vec::new(),
-            guard_time: std::time::Duration::ZERO,
-            scan_time: std::time::Duration::ZERO,
-        });
+        let report = worst.unwrap_or_else(|| CheckReport::empty(&self.policy));
         let ctx = RequestContext {
             id: self.request_id.clone(),
             route: self.route,
