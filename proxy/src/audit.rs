@@ -101,13 +101,6 @@ impl AuditLog {
         })
     }
 
-    pub fn is_enabled(&self) -> bool {
-        !matches!(
-            *self.sink.lock().unwrap_or_else(|e| e.into_inner()),
-            Sink::Off
-        )
-    }
-
     /// Write one record; failures are logged, never raised to the request.
     pub fn write(&self, record: &AuditRecord) {
         let mut line = match serde_json::to_vec(record) {

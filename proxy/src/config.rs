@@ -309,11 +309,10 @@ impl Config {
         ) {
             config.stream_idle_timeout = positive_secs(value, &source, "stream_idle_timeout")?;
         }
-        if let Some((value, source)) =
+        if let Some((value, _)) =
             pick_u64(args.shutdown_grace, &raw.shutdown_grace, "shutdown-grace")
         {
             config.shutdown_grace = Duration::from_secs(value);
-            let _ = source;
         }
         let max_body = match (&args.max_body, &raw.max_body) {
             (Some(v), _) => Some((RawSize::Text(v.clone()), Source::Flag("max-body"))),

@@ -204,28 +204,31 @@ pub(crate) async fn handle(
         include_content,
     });
 
-    // 3. Prompt check.
-    let prompt_code = conversation
-        .prompts
-        .iter()
-        .filter_map(|turns| turns.iter().rev().find(|t| t.role == TurnRole::User))
-        .map(|t| t.content.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n");
+    // 3. Prompt check. The last user turns are only gathered when code in prompts is scanned
+    // or the audit log records content.
+    let prompt_text = (policy.code.prompts || include_content).then(|| {
+        conversation
+            .prompts
+            .iter()
+            .filter_map(|turns| turns.iter().rev().find(|t| t.role == TurnRole::User))
+            .map(|t| t.content.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    });
     let prompt_report = gateway
         .checker
         .check(
             &policy,
             Stage::Prompt,
             conversation.prompts.clone(),
-            Some(prompt_code.clone()),
+            prompt_text.clone().filter(|_| policy.code.prompts),
         )
         .await;
     record_decision(gateway, ctx, Stage::Prompt, &prompt_report.decision);
     if let Ok(mut record) = audit.record.lock() {
         record.prompt = Some(stage_record(
             &prompt_report,
-            include_content.then(|| prompt_code.clone()),
+            prompt_text.filter(|_| include_content),
         ));
     }
     if prompt_report.decision.blocks() {

@@ -209,13 +209,6 @@ impl Metrics {
         self.policy_info.with_label_values(&[version]).set(1);
     }
 
-    /// Register another collector (guard, policy and code-scan metrics live with their stage).
-    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) {
-        if let Err(err) = self.registry.register(collector) {
-            tracing::error!(%err, "metric registered twice");
-        }
-    }
-
     /// The text exposition format for `GET /metrics`.
     pub fn render(&self) -> String {
         let mut out = Vec::new();

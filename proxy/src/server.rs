@@ -99,7 +99,10 @@ impl RunningServer {
         let policies = Arc::new(policies);
         metrics.set_policy_version(&policies.load().version);
         let audit = AuditLog::open(&config.audit).map_err(|source| StartError::Audit {
-            path: format!("{:?}", config.audit),
+            path: match &config.audit {
+                crate::audit::AuditTarget::File { path, .. } => path.display().to_string(),
+                other => format!("{other:?}"),
+            },
             source,
         })?;
 
