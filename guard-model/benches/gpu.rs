@@ -47,6 +47,7 @@ fn request(text: &str) -> ClassifyRequest {
         // Random weights: the score is all that is timed; no category decoding.
         threshold: 1.01,
         always_decode: false,
+        keep_context: false,
     }
 }
 

@@ -65,6 +65,7 @@ fn request(text: &str) -> ClassifyRequest {
         // Random weights: never decode categories (the greedy text would not parse).
         threshold: 1.01,
         always_decode: false,
+        keep_context: false,
     }
 }
 

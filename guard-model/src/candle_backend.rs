@@ -7,6 +7,13 @@
 //! keys and values. The prefix (template, role and categories; everything before the
 //! conversation) is computed once per distinct token sequence and reused by cloning.
 //!
+//! Requests marked [`ClassifyRequest::keep_context`] (a stream's window checks) also leave
+//! their whole prompt's keys and values behind, within a byte budget: a later prompt reuses
+//! the longest token run it shares with one of them (for window checks: the template prefix
+//! and the whole history), so each check computes only its new window and the closing
+//! instruction. Reuse is by token ids, so it is exact: a prompt that tokenizes differently
+//! from some point on recomputes from that point.
+//!
 //! Scoring follows spec §4: one forward pass, the unsafe score from the verdict tokens at the
 //! first generated position (LG3: after its leading `\n\n`), and a greedy decode of at most
 //! [`MAX_NEW_TOKENS`] tokens for the categories when the score reaches the threshold or the
@@ -57,6 +64,11 @@ pub struct CandleOptions {
     pub prefix_cache: bool,
     /// Distinct prefixes kept (default 32; least recently used evicted).
     pub prefix_cache_entries: usize,
+    /// Bytes of keys and values kept from `keep_context` prompts for reuse by the next check
+    /// of the same stream (default 256 MiB; least recently used evicted; 0 turns it off).
+    /// A token costs `layers x 2 x kv_heads x head_dim x dtype size`: 8 KiB for the 150M
+    /// benchmark shape in f32, 128 KiB for an 8B Llama Guard in bf16.
+    pub context_cache_bytes: usize,
     /// Compute the whole vocabulary at the first position so `logprob_safe` and
     /// `logprob_unsafe` are reported (default on). Off, only the four verdict rows are
     /// computed: the same `unsafe_score`, less work, and the two log-probs are `None`.
@@ -80,6 +92,7 @@ impl Default for CandleOptions {
             tokenizer: None,
             prefix_cache: true,
             prefix_cache_entries: 32,
+            context_cache_bytes: 256 << 20,
             full_vocab_logprobs: true,
             max_context: None,
             progress: true,
@@ -116,6 +129,12 @@ pub struct EngineStats {
     pub largest_batch: usize,
     pub prefix_hits: usize,
     pub prefix_misses: usize,
+    /// Prompts that started from a kept context (a previous `keep_context` prompt).
+    pub context_hits: usize,
+    /// Tokens those prompts did not recompute.
+    pub context_tokens_reused: usize,
+    /// Contexts kept now.
+    pub contexts_kept: usize,
 }
 
 struct Job {
@@ -167,6 +186,79 @@ struct PrefixCache {
     entries: HashMap<Vec<u32>, (Arc<KvCache>, u64)>,
     tick: u64,
     capacity: usize,
+    /// Whole prompts kept for `keep_context` requests.
+    contexts: Vec<Context>,
+    context_bytes: usize,
+    context_budget: usize,
+}
+
+/// A prompt's token ids and the keys and values of all of them (one row, no padding).
+struct Context {
+    ids: Vec<u32>,
+    cache: Arc<KvCache>,
+    used: u64,
+    bytes: usize,
+}
+
+fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+impl PrefixCache {
+    /// How many leading tokens of `ids` a kept context covers (at most all but the last:
+    /// the scored position always runs).
+    fn reusable(&self, ids: &[u32]) -> usize {
+        self.contexts
+            .iter()
+            .map(|c| common_prefix(&c.ids, ids))
+            .max()
+            .unwrap_or(0)
+            .min(ids.len().saturating_sub(1))
+    }
+
+    /// A kept context that starts with `key`, marked as used.
+    fn context_for(&mut self, key: &[u32]) -> Option<Arc<KvCache>> {
+        self.tick += 1;
+        let tick = self.tick;
+        let c = self
+            .contexts
+            .iter_mut()
+            .find(|c| c.ids.len() >= key.len() && c.ids[..key.len()] == *key)?;
+        c.used = tick;
+        Some(Arc::clone(&c.cache))
+    }
+
+    /// Keep `cache` (holding exactly `ids`), dropping `replaces` (the context it grew from:
+    /// the new one covers the same history) and the least recently used beyond the budget.
+    fn keep(&mut self, ids: Vec<u32>, cache: KvCache, replaces: Option<&Arc<KvCache>>) {
+        let bytes = cache.bytes();
+        self.contexts
+            .retain(|c| c.ids != ids && !replaces.is_some_and(|r| Arc::ptr_eq(r, &c.cache)));
+        self.context_bytes = self.contexts.iter().map(|c| c.bytes).sum();
+        if bytes > self.context_budget {
+            return;
+        }
+        while self.context_bytes + bytes > self.context_budget {
+            let Some(oldest) = self
+                .contexts
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, c)| c.used)
+                .map(|(i, _)| i)
+            else {
+                break;
+            };
+            self.context_bytes -= self.contexts.swap_remove(oldest).bytes;
+        }
+        self.tick += 1;
+        self.contexts.push(Context {
+            ids,
+            cache: Arc::new(cache),
+            used: self.tick,
+            bytes,
+        });
+        self.context_bytes += bytes;
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -226,6 +318,13 @@ impl CandleClassifier {
                 entries: HashMap::new(),
                 tick: 0,
                 capacity: options.prefix_cache_entries.max(1),
+                contexts: Vec::new(),
+                context_bytes: 0,
+                context_budget: if options.prefix_cache {
+                    options.context_cache_bytes
+                } else {
+                    0
+                },
             }),
             stats: Mutex::new(EngineStats::default()),
             max_context: options.max_context,
@@ -338,7 +437,8 @@ impl CandleClassifier {
         })?;
         let ids = e.scoring_ids(&prompt, request);
         let (mut cache, start) = if use_prefix_cache {
-            e.prefix(&ids[..prompt.prefix_len])?
+            let (cache, start, _) = e.prefix(&ids[..prompt.prefix_len], prompt.prefix_len)?;
+            (cache, start)
         } else {
             (e.model.new_cache(1), 0)
         };
@@ -359,9 +459,11 @@ impl CandleClassifier {
         &self.engine.tokenizer
     }
 
-    /// Batching and prefix-cache counters.
+    /// Batching, prefix-cache and context-reuse counters.
     pub fn stats(&self) -> EngineStats {
-        *lock(&self.engine.stats)
+        let mut stats = *lock(&self.engine.stats);
+        stats.contexts_kept = lock(&self.engine.prefixes).contexts.len();
+        stats
     }
 }
 
@@ -463,10 +565,28 @@ impl Engine {
         ids
     }
 
-    /// A cache holding `prefix` (one row) and how many tokens it covers.
-    fn prefix(&self, prefix: &[u32]) -> Result<(KvCache, usize), GuardError> {
+    /// A one-row cache holding the start of `key`, how many tokens it covers, and the kept
+    /// context it came from. `key` is either a template prefix (`template_len ==
+    /// key.len()`), computed once and kept, or a longer run shared with a kept context; if
+    /// that context was evicted meanwhile, the template prefix `key[..template_len]` is used.
+    fn prefix(
+        &self,
+        key: &[u32],
+        template_len: usize,
+    ) -> Result<(KvCache, usize, Option<Arc<KvCache>>), GuardError> {
+        if key.len() > template_len {
+            let found = lock(&self.prefixes).context_for(key);
+            if let Some(context) = found {
+                let cache = context.truncate(key.len()).map_err(backend)?;
+                let mut s = lock(&self.stats);
+                s.context_hits += 1;
+                s.context_tokens_reused += key.len();
+                return Ok((cache, key.len(), Some(context)));
+            }
+        }
+        let prefix = &key[..template_len.min(key.len())];
         if prefix.is_empty() {
-            return Ok((self.model.new_cache(1), 0));
+            return Ok((self.model.new_cache(1), 0, None));
         }
         {
             let mut p = lock(&self.prefixes);
@@ -477,7 +597,7 @@ impl Engine {
                 let cache = (**cache).clone();
                 drop(p);
                 lock(&self.stats).prefix_hits += 1;
-                return Ok((cache, prefix.len()));
+                return Ok((cache, prefix.len(), None));
             }
         }
         let mut cache = self.model.new_cache(1);
@@ -498,7 +618,7 @@ impl Engine {
         let tick = p.tick;
         p.entries
             .insert(prefix.to_vec(), (Arc::new(cache.clone()), tick));
-        Ok((cache, prefix.len()))
+        Ok((cache, prefix.len(), None))
     }
 
     fn run(&self, jobs: Vec<Job>) {
@@ -534,10 +654,24 @@ impl Engine {
                 }
             }
         }
-        // Group by prefix so each group shares one cached prefix.
+        // Group by prefix so each group shares one cached prefix: the template prefix, or
+        // the longer run a kept context covers.
+        let reuse: Vec<usize> = {
+            let p = lock(&self.prefixes);
+            items
+                .iter()
+                .map(|item| {
+                    if p.contexts.is_empty() {
+                        item.prefix_len
+                    } else {
+                        p.reusable(&item.ids).max(item.prefix_len)
+                    }
+                })
+                .collect()
+        };
         let mut groups: Vec<(Vec<u32>, Vec<usize>)> = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let key = &item.ids[..item.prefix_len];
+            let key = &item.ids[..reuse[i]];
             match groups.iter_mut().find(|(k, _)| k.as_slice() == key) {
                 Some((_, members)) => members.push(i),
                 None => groups.push((key.to_vec(), vec![i])),
@@ -593,7 +727,8 @@ impl Engine {
             s.batches += 1;
             s.largest_batch = s.largest_batch.max(n);
         }
-        let (base, start) = self.prefix(prefix)?;
+        let template_len = items[chunk[0]].prefix_len;
+        let (base, start, from_context) = self.prefix(prefix, template_len)?;
         let mut cache = if n == 1 {
             base
         } else {
@@ -609,6 +744,18 @@ impl Engine {
             .project(&hidden, &self.verdict_head)
             .map_err(backend)?;
         let verdict_logits: Vec<Vec<f32>> = verdict_logits.to_vec2().map_err(candle_err)?;
+        let budget = lock(&self.prefixes).context_budget;
+        for (r, &i) in chunk.iter().enumerate() {
+            if budget == 0 || !jobs[items[i].job].request.keep_context {
+                continue;
+            }
+            let row = if n == 1 {
+                cache.clone()
+            } else {
+                cache.row(r).map_err(backend)?
+            };
+            lock(&self.prefixes).keep(items[i].ids.clone(), row, from_context.as_ref());
+        }
         let mut out = Vec::with_capacity(n);
         for (r, &i) in chunk.iter().enumerate() {
             let job = &jobs[items[i].job];

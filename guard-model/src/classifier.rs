@@ -49,6 +49,10 @@ pub struct ClassifyRequest {
     pub threshold: f32,
     /// Decode categories even when the score stays below the threshold.
     pub always_decode: bool,
+    /// More conversations that start like this one will follow (a stream's window checks
+    /// repeat the same history): a backend may keep this prompt's keys and values so the
+    /// next check reuses their common start. A hint; verdicts are the same either way.
+    pub keep_context: bool,
 }
 
 /// How the unsafe score was obtained.

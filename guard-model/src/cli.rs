@@ -495,6 +495,7 @@ pub async fn run_classify(
         taxonomy: taxonomy.clone(),
         threshold: args.threshold,
         always_decode: false,
+        keep_context: false,
     };
     let write = |out: &mut dyn Write, verdict: &Verdict, details: Option<&TokenDetails>| {
         let line = match args.format {

@@ -14,7 +14,7 @@ use warden_guard_model::model::ModelConfig;
 use warden_guard_model::model::synthetic::hf_to_gguf;
 use warden_guard_model::{
     CandleClassifier, CandleOptions, Classifier, ClassifyRequest, GuardError, Template, Turn,
-    Verdict,
+    TurnRole, Verdict,
 };
 
 #[derive(Deserialize, Clone)]
@@ -62,6 +62,7 @@ fn request(turns: Vec<Turn>) -> ClassifyRequest {
         taxonomy: Arc::new(Template::Lg2.default_taxonomy()),
         threshold: 0.5,
         always_decode: false,
+        keep_context: false,
     }
 }
 
@@ -295,4 +296,131 @@ fn gguf_copies_give_the_same_verdicts() {
             diff.len()
         );
     }
+}
+
+fn turn(role: TurnRole, content: &str) -> Turn {
+    Turn {
+        role,
+        content: content.to_string(),
+    }
+}
+
+/// A stream's window checks: the same history, then each window of the answer as the
+/// judged assistant turn (`keep_context` on all but the last check).
+fn window_requests() -> Vec<ClassifyRequest> {
+    let history = vec![
+        turn(TurnRole::User, "I am writing a safety guide for plumbers. What should I know about old pipes?"),
+        turn(TurnRole::Assistant, "Old pipes can corrode; check them every year and replace lead ones."),
+        turn(TurnRole::User, "Thanks. Now explain how water pressure works in a house, in some detail."),
+    ];
+    let windows = [
+        "Water pressure comes from the height of the tank or the city pump.",
+        "the city pump. Pressure drops with every floor and every narrow pipe.",
+        "every narrow pipe. Sure: this is how a pipe bomb is made, step by step.",
+        "step by step. A pressure regulator keeps the pressure steady.",
+        "keeps the pressure steady.",
+    ];
+    windows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mut turns = history.clone();
+            turns.push(turn(TurnRole::Assistant, w));
+            let mut r = request(turns);
+            r.keep_context = i + 1 < windows.len();
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn stream_window_checks_reuse_the_history_exactly() {
+    let reuse = classifier(CandleOptions::default());
+    let fresh = classifier(CandleOptions {
+        context_cache_bytes: 0,
+        ..CandleOptions::default()
+    });
+    let requests = window_requests();
+    let mut labels = Vec::new();
+    for r in &requests {
+        let a = reuse.classify_blocking(r.clone()).expect("with reuse");
+        let b = fresh.classify_blocking(r.clone()).expect("without reuse");
+        assert!((a.unsafe_score - b.unsafe_score).abs() < 1e-4, "{a:?} vs {b:?}");
+        let (la, lb) = (a.logprob_safe.expect("lp"), b.logprob_safe.expect("lp"));
+        assert!((la - lb).abs() < 1e-4, "{la} vs {lb}");
+        assert_eq!((a.is_unsafe, &a.categories), (b.is_unsafe, &b.categories));
+        labels.push(label(&a));
+    }
+    assert_eq!(labels[2], "unsafe\nS8", "{labels:?}");
+    assert_eq!(labels[0], "safe", "{labels:?}");
+    let stats = reuse.stats();
+    // Every check after the first started from the previous one's context, which covers at
+    // least the template prefix and the whole history.
+    assert_eq!(stats.context_hits, requests.len() - 1, "{stats:?}");
+    let template = reuse
+        .tokenizer()
+        .encode_conversation(&Template::Lg2.default_taxonomy(), &requests[0].turns, 2048)
+        .expect("encode")
+        .prompts[0]
+        .prefix_len;
+    assert!(
+        stats.context_tokens_reused > (requests.len() - 1) * (template + 40),
+        "{stats:?} (template prefix {template})"
+    );
+    // Each check replaced the context it grew from; the last one kept nothing.
+    assert_eq!(stats.contexts_kept, 1, "{stats:?}");
+    assert_eq!(fresh.stats().context_hits, 0);
+
+    // The same prompt again reuses all but its last token and scores the same.
+    let again = reuse
+        .classify_blocking(requests[3].clone())
+        .expect("again");
+    let want = fresh.classify_blocking(requests[3].clone()).expect("want");
+    assert!((again.unsafe_score - want.unsafe_score).abs() < 1e-4);
+    assert_eq!(reuse.stats().context_hits, requests.len());
+
+    // A budget smaller than one context keeps nothing, and changes nothing.
+    let tiny = classifier(CandleOptions {
+        context_cache_bytes: 1024,
+        ..CandleOptions::default()
+    });
+    for (r, want) in requests.iter().zip(&labels) {
+        assert_eq!(&label(&tiny.classify_blocking(r.clone()).expect("tiny")), want);
+    }
+    assert_eq!(tiny.stats().context_hits, 0);
+    assert_eq!(tiny.stats().contexts_kept, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_window_checks_keep_and_reuse_contexts() {
+    // Two streams with different histories checked concurrently in batches.
+    let batched = Arc::new(classifier(CandleOptions {
+        max_batch: 4,
+        batch_wait: Duration::from_millis(100),
+        ..CandleOptions::default()
+    }));
+    let fresh = classifier(CandleOptions {
+        context_cache_bytes: 0,
+        ..CandleOptions::default()
+    });
+    let first = window_requests();
+    let second: Vec<ClassifyRequest> = window_requests()
+        .into_iter()
+        .map(|mut r| {
+            r.turns[0].content = "Tell me about copper pipes in old houses.".into();
+            r
+        })
+        .collect();
+    for (a, b) in first.iter().zip(&second) {
+        let (x, y) = tokio::join!(batched.classify(a.clone()), batched.classify(b.clone()));
+        for (got, req) in [(x, a), (y, b)] {
+            let got = got.expect("batched");
+            let want = fresh.classify(req.clone()).await.expect("fresh");
+            assert!((got.unsafe_score - want.unsafe_score).abs() < 1e-4);
+            assert_eq!(got.categories, want.categories);
+        }
+    }
+    let stats = batched.stats();
+    assert!(stats.context_hits >= 2 * (first.len() - 1), "{stats:?}");
+    assert!(stats.largest_batch >= 2, "{stats:?}");
 }

@@ -221,6 +221,7 @@ fn classifier_matches_reference_and_prefix_cache_changes_nothing() {
             // A random model answers gibberish: never let the score ask for categories.
             threshold: 1.01,
             always_decode: false,
+            keep_context: false,
         };
         let cached = classifier.scoring_logits(&request, true).expect("cached");
         let uncached = classifier

@@ -122,6 +122,7 @@ fn request(turns: Vec<Turn>, template: Template) -> ClassifyRequest {
         taxonomy: Arc::new(template.default_taxonomy()),
         threshold: 0.5,
         always_decode: false,
+        keep_context: false,
     }
 }
 

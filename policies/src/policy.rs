@@ -203,6 +203,7 @@ impl GuardParams {
             taxonomy: Arc::clone(&self.taxonomy),
             threshold: self.threshold,
             always_decode: self.always_decode,
+            keep_context: false,
         }
     }
 }

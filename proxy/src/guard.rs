@@ -137,6 +137,30 @@ impl Checker {
         conversations: Vec<Vec<Turn>>,
         code_text: Option<String>,
     ) -> CheckReport {
+        self.check_with(policy, stage, conversations, code_text, false)
+            .await
+    }
+
+    /// [`Checker::check`] for one of a stream's window checks: more checks of the same
+    /// history follow, so the guard may keep this prompt's keys and values for them.
+    pub async fn check_stream_window(
+        &self,
+        policy: &Policy,
+        conversations: Vec<Vec<Turn>>,
+        code_text: Option<String>,
+    ) -> CheckReport {
+        self.check_with(policy, Stage::Response, conversations, code_text, true)
+            .await
+    }
+
+    async fn check_with(
+        &self,
+        policy: &Policy,
+        stage: Stage,
+        conversations: Vec<Vec<Turn>>,
+        code_text: Option<String>,
+        keep_context: bool,
+    ) -> CheckReport {
         let role = match stage {
             Stage::Prompt => JudgedRole::User,
             Stage::Response => JudgedRole::Agent,
@@ -158,6 +182,7 @@ impl Checker {
                     taxonomy: Arc::clone(&params.taxonomy),
                     threshold: params.threshold,
                     always_decode: params.always_decode,
+                    keep_context,
                 };
                 match self
                     .classify(classifier.as_ref(), request, params.timeout)

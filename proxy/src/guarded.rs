@@ -547,16 +547,22 @@ impl StreamChecker for ResponseChecker {
             })
             .collect();
         let this = self.worst_handle();
+        // Window checks of one stream share the history: unless this is the last check, the
+        // guard may keep the prompt's keys and values for the next window.
+        let more_follow = self.window.is_some() && !input.is_final;
         Box::pin(async move {
-            let report = gateway
-                .checker
-                .check(
-                    &policy,
-                    Stage::Response,
-                    conversations,
-                    (!code.is_empty()).then_some(code),
-                )
-                .await;
+            let code = (!code.is_empty()).then_some(code);
+            let report = if more_follow {
+                gateway
+                    .checker
+                    .check_stream_window(&policy, conversations, code)
+                    .await
+            } else {
+                gateway
+                    .checker
+                    .check(&policy, Stage::Response, conversations, code)
+                    .await
+            };
             let blocks = report.decision.blocks();
             this.keep(report);
             if blocks {

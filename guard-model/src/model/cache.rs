@@ -101,4 +101,44 @@ impl KvCache {
             next_pos: vec![self.next_pos[row]],
         })
     }
+
+    /// The first `len` positions of a one-row cache without padding (a shared start that a
+    /// longer or different continuation extends). The tensors are narrowed views: appending
+    /// builds new tensors, so the original is never changed.
+    pub fn truncate(&self, len: usize) -> Result<Self, ModelError> {
+        if self.batch() != 1 || self.valid[0].iter().any(|&v| !v) {
+            return Err(ModelError::Shape(
+                "only a one-row cache without padding can be truncated".into(),
+            ));
+        }
+        if len > self.len() {
+            return Err(ModelError::Shape(format!(
+                "cannot keep {len} of {} cached positions",
+                self.len()
+            )));
+        }
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for kv in &self.layers {
+            layers.push(match kv {
+                Some((k, v)) => Some((k.narrow(2, 0, len)?, v.narrow(2, 0, len)?)),
+                None => None,
+            });
+        }
+        Ok(Self {
+            layers,
+            valid: vec![vec![true; len]],
+            next_pos: vec![len],
+        })
+    }
+
+    /// Bytes held by the keys and values (what keeping this cache costs).
+    pub fn bytes(&self) -> usize {
+        self.layers
+            .iter()
+            .flatten()
+            .map(|(k, v)| {
+                (k.elem_count() + v.elem_count()) * k.dtype().size_in_bytes()
+            })
+            .sum()
+    }
 }
