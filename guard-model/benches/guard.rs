@@ -9,6 +9,11 @@
 //!   the "before" baseline; writes the exact prompt ids to `FILE.inputs.json` for the
 //!   transformers side.
 //! * `throughput DIR --concurrency 1,4,16 --requests N --length L`: classifications per second.
+//! * `templates DIR --length 16 --iters N --out FILE`: prefix cache vs no cache for each
+//!   template (LG2, LG3 8B, LG3 1B, LG1), verdict rows only.
+//! * `stream DIR --history 1024 --window 32 --windows 8 --iters N --out FILE`: a stream's
+//!   window checks (the same user prompt of `--history` tokens, then an answer window of
+//!   `--window` tokens each check), with and without reusing the kept context.
 //! * `load DIR`: load, classify once, exit (for `/usr/bin/time -v` peak RSS).
 
 use std::path::{Path, PathBuf};
@@ -56,12 +61,16 @@ fn message(c: &CandleClassifier, n: usize) -> String {
 }
 
 fn request(text: &str) -> ClassifyRequest {
+    request_for(Template::Lg2, text)
+}
+
+fn request_for(template: Template, text: &str) -> ClassifyRequest {
     ClassifyRequest {
         turns: vec![Turn {
             role: TurnRole::User,
             content: text.to_string(),
         }],
-        taxonomy: Arc::new(Template::Lg2.default_taxonomy()),
+        taxonomy: Arc::new(template.default_taxonomy()),
         // Random weights: never decode categories (the greedy text would not parse).
         threshold: 1.01,
         always_decode: false,
@@ -187,6 +196,135 @@ fn latency(dir: &Path, args: &[String]) {
     std::fs::write(&inputs_path, serde_json::to_string(&inputs).expect("json")).expect("write");
 }
 
+/// The prefix cache's gain depends on how much of the prompt the template puts before the
+/// conversation: measure it for every template at one message length.
+fn templates(dir: &Path, args: &[String]) {
+    let n: usize = arg(args, "--length").map_or(16, |s| s.parse().expect("length"));
+    let iters: usize = arg(args, "--iters").map_or(10, |s| s.parse().expect("iters"));
+    let out = PathBuf::from(arg(args, "--out").unwrap_or_else(|| "templates.json".into()));
+    let cached = load(
+        dir,
+        CandleOptions {
+            full_vocab_logprobs: false,
+            ..CandleOptions::default()
+        },
+    );
+    let uncached = load(
+        dir,
+        CandleOptions {
+            full_vocab_logprobs: false,
+            prefix_cache: false,
+            ..CandleOptions::default()
+        },
+    );
+    let text = message(&cached, n);
+    let mut results = Vec::new();
+    for template in [
+        Template::Lg2,
+        Template::Lg3_8b,
+        Template::Lg3_1b,
+        Template::Lg1,
+    ] {
+        let req = request_for(template, &text);
+        let prompt = &cached
+            .tokenizer()
+            .encode_conversation(&req.taxonomy, &req.turns, 1 << 20)
+            .expect("encode")
+            .prompts[0];
+        let (total, prefix) = (prompt.ids.len(), prompt.prefix_len);
+        let time = |c: &CandleClassifier| {
+            c.classify_blocking(req.clone()).expect("warm-up");
+            median(
+                (0..iters)
+                    .map(|_| {
+                        let t = Instant::now();
+                        c.classify_blocking(req.clone()).expect("classify");
+                        t.elapsed()
+                    })
+                    .collect(),
+            )
+        };
+        // Alternate the two so drift on a shared machine hits both alike.
+        let (a, b) = (time(&uncached), time(&cached));
+        let name = template.to_string();
+        println!(
+            "{name:8} {total:4} prompt tokens ({prefix:3} cacheable): no cache {a:8.2} ms, prefix cache {b:8.2} ms, {:.2}x (token bound {:.2}x)",
+            a / b,
+            total as f64 / (total - prefix) as f64
+        );
+        results.push(
+            serde_json::json!({"template": name, "message_tokens": n, "prompt_tokens": total,
+            "prefix_tokens": prefix, "no_cache_ms": a, "prefix_cache_ms": b, "iters": iters}),
+        );
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&results).expect("json")).expect("write");
+}
+
+/// A stream's window checks, as the gateway sends them: the same history, the next window of
+/// the answer as the judged turn, `keep_context` on all but the last.
+fn stream(dir: &Path, args: &[String]) {
+    let history: usize = arg(args, "--history").map_or(1024, |s| s.parse().expect("history"));
+    let window: usize = arg(args, "--window").map_or(32, |s| s.parse().expect("window"));
+    let windows: usize = arg(args, "--windows").map_or(8, |s| s.parse().expect("windows"));
+    let iters: usize = arg(args, "--iters").map_or(5, |s| s.parse().expect("iters"));
+    let out = PathBuf::from(arg(args, "--out").unwrap_or_else(|| "stream.json".into()));
+    let opts = |bytes: usize| CandleOptions {
+        full_vocab_logprobs: false,
+        context_cache_bytes: bytes,
+        ..CandleOptions::default()
+    };
+    let reuse = load(dir, opts(CandleOptions::default().context_cache_bytes));
+    let fresh = load(dir, opts(0));
+    let prompt = message(&reuse, history);
+    let answer = message(&reuse, window * (windows + 1));
+    let answer_words: Vec<&str> = answer.split(' ').collect();
+    let per = answer_words.len() / (windows + 1);
+    let requests: Vec<ClassifyRequest> = (0..windows)
+        .map(|i| {
+            let mut r = request(&prompt);
+            r.turns.push(Turn {
+                role: TurnRole::Assistant,
+                // Numbered, so no two windows share a start (the words repeat every 16).
+                content: format!("{i}. {}", answer_words[i * per..(i + 1) * per].join(" ")),
+            });
+            r.keep_context = i + 1 < windows;
+            r
+        })
+        .collect();
+    let mut results = Vec::new();
+    let mut medians = Vec::new();
+    for (name, c) in [("no context reuse", &fresh), ("context reuse", &reuse)] {
+        let mut times = Vec::new();
+        for it in 0..iters {
+            // A new stream each time, with a history of its own: nothing carries over.
+            for r in &requests {
+                let mut r = r.clone();
+                r.turns[0].content = format!("Stream {it} {name}:{}", r.turns[0].content);
+                let t = Instant::now();
+                c.classify_blocking(r).expect("classify");
+                times.push(t.elapsed());
+            }
+        }
+        let ms = median(times);
+        println!(
+            "{name:18} history {history} tokens, {windows} windows of ~{window} tokens: median {ms:8.2} ms per check"
+        );
+        medians.push(ms);
+        results.push(
+            serde_json::json!({"impl": name, "history_tokens": history, "window_tokens": window,
+            "windows": windows, "median_ms_per_check": ms, "checks": iters * windows}),
+        );
+    }
+    let stats = reuse.stats();
+    println!(
+        "context reuse: {:.2}x per check; {} checks started from a kept context, {} tokens not recomputed",
+        medians[0] / medians[1],
+        stats.context_hits,
+        stats.context_tokens_reused
+    );
+    std::fs::write(&out, serde_json::to_string_pretty(&results).expect("json")).expect("write");
+}
+
 fn throughput(dir: &Path, args: &[String]) {
     let conc = list(args, "--concurrency", "1,4,16");
     let requests: usize = arg(args, "--requests").map_or(64, |s| s.parse().expect("requests"));
@@ -261,6 +399,8 @@ fn main() {
         }
         "latency" => latency(Path::new(&args[1]), &args),
         "throughput" => throughput(Path::new(&args[1]), &args),
+        "templates" => templates(Path::new(&args[1]), &args),
+        "stream" => stream(Path::new(&args[1]), &args),
         "load" => {
             let c = load(Path::new(&args[1]), CandleOptions::default());
             let v = c
@@ -270,7 +410,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: guard (write-model DIR TOKENIZER [--size bench|big|tiny] | latency DIR | throughput DIR | load DIR)"
+                "usage: guard (write-model DIR TOKENIZER [--size bench|big|tiny] | latency DIR | throughput DIR | templates DIR | stream DIR | load DIR)"
             );
             std::process::exit(2);
         }

@@ -12,7 +12,9 @@
 //! the longest token run it shares with one of them (for window checks: the template prefix
 //! and the whole history), so each check computes only its new window and the closing
 //! instruction. Reuse is by token ids, so it is exact: a prompt that tokenizes differently
-//! from some point on recomputes from that point.
+//! from some point on recomputes from that point. A check that keeps its context replaces
+//! the one it grew from, and the stream's last check (no `keep_context`) drops it, so a
+//! stream holds one context at a time.
 //!
 //! Scoring follows spec §4: one forward pass, the unsafe score from the verdict tokens at the
 //! first generated position (LG3: after its leading `\n\n`), and a greedy decode of at most
@@ -226,6 +228,12 @@ impl PrefixCache {
             .find(|c| c.ids.len() >= key.len() && c.ids[..key.len()] == *key)?;
         c.used = tick;
         Some(Arc::clone(&c.cache))
+    }
+
+    /// Forget `context` (its stream ended).
+    fn drop_context(&mut self, context: &Arc<KvCache>) {
+        self.contexts.retain(|c| !Arc::ptr_eq(&c.cache, context));
+        self.context_bytes = self.contexts.iter().map(|c| c.bytes).sum();
     }
 
     /// Keep `cache` (holding exactly `ids`), dropping `replaces` (the context it grew from:
@@ -746,7 +754,14 @@ impl Engine {
         let verdict_logits: Vec<Vec<f32>> = verdict_logits.to_vec2().map_err(candle_err)?;
         let budget = lock(&self.prefixes).context_budget;
         for (r, &i) in chunk.iter().enumerate() {
-            if budget == 0 || !jobs[items[i].job].request.keep_context {
+            if budget == 0 {
+                break;
+            }
+            if !jobs[items[i].job].request.keep_context {
+                // The stream's last check: the context it grew from is done with.
+                if let Some(done) = &from_context {
+                    lock(&self.prefixes).drop_context(done);
+                }
                 continue;
             }
             let row = if n == 1 {

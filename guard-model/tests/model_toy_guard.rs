@@ -309,9 +309,18 @@ fn turn(role: TurnRole, content: &str) -> Turn {
 /// judged assistant turn (`keep_context` on all but the last check).
 fn window_requests() -> Vec<ClassifyRequest> {
     let history = vec![
-        turn(TurnRole::User, "I am writing a safety guide for plumbers. What should I know about old pipes?"),
-        turn(TurnRole::Assistant, "Old pipes can corrode; check them every year and replace lead ones."),
-        turn(TurnRole::User, "Thanks. Now explain how water pressure works in a house, in some detail."),
+        turn(
+            TurnRole::User,
+            "I am writing a safety guide for plumbers. What should I know about old pipes?",
+        ),
+        turn(
+            TurnRole::Assistant,
+            "Old pipes can corrode; check them every year and replace lead ones.",
+        ),
+        turn(
+            TurnRole::User,
+            "Thanks. Now explain how water pressure works in a house, in some detail.",
+        ),
     ];
     let windows = [
         "Water pressure comes from the height of the tank or the city pump.",
@@ -345,7 +354,10 @@ fn stream_window_checks_reuse_the_history_exactly() {
     for r in &requests {
         let a = reuse.classify_blocking(r.clone()).expect("with reuse");
         let b = fresh.classify_blocking(r.clone()).expect("without reuse");
-        assert!((a.unsafe_score - b.unsafe_score).abs() < 1e-4, "{a:?} vs {b:?}");
+        assert!(
+            (a.unsafe_score - b.unsafe_score).abs() < 1e-4,
+            "{a:?} vs {b:?}"
+        );
         let (la, lb) = (a.logprob_safe.expect("lp"), b.logprob_safe.expect("lp"));
         assert!((la - lb).abs() < 1e-4, "{la} vs {lb}");
         assert_eq!((a.is_unsafe, &a.categories), (b.is_unsafe, &b.categories));
@@ -367,17 +379,22 @@ fn stream_window_checks_reuse_the_history_exactly() {
         stats.context_tokens_reused > (requests.len() - 1) * (template + 40),
         "{stats:?} (template prefix {template})"
     );
-    // Each check replaced the context it grew from; the last one kept nothing.
-    assert_eq!(stats.contexts_kept, 1, "{stats:?}");
+    // Each check replaced the context it grew from and the last one dropped it.
+    assert_eq!(stats.contexts_kept, 0, "{stats:?}");
     assert_eq!(fresh.stats().context_hits, 0);
 
     // The same prompt again reuses all but its last token and scores the same.
-    let again = reuse
-        .classify_blocking(requests[3].clone())
-        .expect("again");
+    reuse.classify_blocking(requests[3].clone()).expect("keep");
+    assert_eq!(reuse.stats().contexts_kept, 1);
+    let again = reuse.classify_blocking(requests[3].clone()).expect("again");
     let want = fresh.classify_blocking(requests[3].clone()).expect("want");
     assert!((again.unsafe_score - want.unsafe_score).abs() < 1e-4);
     assert_eq!(reuse.stats().context_hits, requests.len());
+    assert_eq!(
+        reuse.stats().contexts_kept,
+        1,
+        "the same ids replace, never pile up"
+    );
 
     // A budget smaller than one context keeps nothing, and changes nothing.
     let tiny = classifier(CandleOptions {
@@ -385,7 +402,10 @@ fn stream_window_checks_reuse_the_history_exactly() {
         ..CandleOptions::default()
     });
     for (r, want) in requests.iter().zip(&labels) {
-        assert_eq!(&label(&tiny.classify_blocking(r.clone()).expect("tiny")), want);
+        assert_eq!(
+            &label(&tiny.classify_blocking(r.clone()).expect("tiny")),
+            want
+        );
     }
     assert_eq!(tiny.stats().context_hits, 0);
     assert_eq!(tiny.stats().contexts_kept, 0);

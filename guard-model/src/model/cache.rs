@@ -136,9 +136,7 @@ impl KvCache {
         self.layers
             .iter()
             .flatten()
-            .map(|(k, v)| {
-                (k.elem_count() + v.elem_count()) * k.dtype().size_in_bytes()
-            })
+            .map(|(k, v)| (k.elem_count() + v.elem_count()) * k.dtype().size_in_bytes())
             .sum()
     }
 }
