@@ -27,6 +27,12 @@ echo "== latency (Warden variants + candle-transformers llama), median of $ITERS
 "$BIN" latency "$WORK/model" --lengths 16,128,1024 --iters "$ITERS" --out "$WORK/latency.json"
 echo "== transformers on the same ids, median of $ITERS"
 "$PY" bench/guard/transformers_bench.py "$WORK/model" "$WORK/latency.inputs.json" --iters "$ITERS" --out "$WORK/transformers.json"
+echo "== prefix cache vs no cache per template (16-token message), 1 thread"
+RAYON_NUM_THREADS=1 "$BIN" templates "$WORK/model" --length 16 --iters "$ITERS" --out "$WORK/templates.json"
+echo "== stream window checks, with and without context reuse, 1 thread"
+for H in 128 1024; do
+  RAYON_NUM_THREADS=1 "$BIN" stream "$WORK/model" --history "$H" --window 32 --windows 8 --iters 3 --out "$WORK/stream-$H.json"
+done
 echo "== throughput (128-token messages)"
 "$BIN" throughput "$WORK/model" --concurrency 1,4,16 --requests 64 --length 128 --out "$WORK/throughput.json"
 echo "== peak RSS: load + one classification"
