@@ -407,6 +407,14 @@ fn main() {
                 .classify_blocking(request("Is this a memory test?"))
                 .expect("classify");
             println!("loaded; unsafe_score {}", v.unsafe_score);
+            // Linux: resident now vs the peak, to tell steady memory from load-time transients.
+            if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+                for line in status.lines() {
+                    if line.starts_with("VmRSS") || line.starts_with("VmHWM") {
+                        println!("{line}");
+                    }
+                }
+            }
         }
         _ => {
             eprintln!(

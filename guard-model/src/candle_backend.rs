@@ -282,6 +282,10 @@ impl CandleClassifier {
     /// Load a Hugging Face directory or a `.gguf` file and start the model threads.
     pub fn load(path: &Path, options: CandleOptions) -> Result<CandleClassifier, GuardError> {
         let files = ModelFiles::resolve(path, options.tokenizer.as_deref()).map_err(backend)?;
+        // The tokenizer first: what its parsing frees goes back to the OS before the weights
+        // arrive, so it never adds to the peak (see `heap`).
+        let tokenizer = GuardTokenizer::from_file(files.tokenizer())?.with_bos(options.bos);
+        crate::heap::release_free_heap();
         let model = load_model(
             &files,
             &LoadOptions {
@@ -291,7 +295,7 @@ impl CandleClassifier {
             },
         )
         .map_err(backend)?;
-        let tokenizer = GuardTokenizer::from_file(files.tokenizer())?.with_bos(options.bos);
+        crate::heap::release_free_heap();
         let description = format!(
             "candle:{} ({:?}, {} thread{})",
             path.display(),
