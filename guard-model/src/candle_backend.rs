@@ -501,6 +501,10 @@ impl Classifier for CandleClassifier {
     fn queue_depth(&self) -> usize {
         self.queued.load(Ordering::SeqCst)
     }
+
+    fn engine_stats(&self) -> Option<EngineStats> {
+        Some(self.stats())
+    }
 }
 
 fn worker(engine: &Engine, receiver: &Mutex<Receiver<Job>>, queued: &AtomicUsize, wait: Duration) {

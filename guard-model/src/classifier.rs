@@ -117,4 +117,8 @@ pub trait Classifier: Send + Sync + std::fmt::Debug {
     fn queue_depth(&self) -> usize {
         0
     }
+    /// Batching and cache counters of an in-process engine (`None` for remote backends).
+    fn engine_stats(&self) -> Option<crate::candle_backend::EngineStats> {
+        None
+    }
 }

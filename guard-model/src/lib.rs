@@ -16,7 +16,9 @@ pub mod strip;
 pub mod taxonomy;
 pub mod tokenize;
 
-pub use candle_backend::{CandleClassifier, CandleOptions, TokenDetails, TokenLogprob};
+pub use candle_backend::{
+    CandleClassifier, CandleOptions, EngineStats, TokenDetails, TokenLogprob,
+};
 pub use classifier::{
     BoxFuture, Classifier, ClassifyRequest, GuardError, JudgedRole, ScoreSource, Truncation, Turn,
     TurnRole, Verdict,

@@ -6,6 +6,12 @@ use prometheus::{
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+use std::sync::Arc;
+
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use warden_guard_model::{Classifier, EngineStats};
+
 use crate::route::Route;
 
 /// Buckets for request-scale durations, 1 ms to 5 minutes.
@@ -209,6 +215,20 @@ impl Metrics {
         self.policy_info.with_label_values(&[version]).set(1);
     }
 
+    /// Export the in-process guard engine's batching and cache counters (read at scrape
+    /// time). A remote guard has none; registering twice is a no-op.
+    pub fn watch_guard_engine(&self, classifier: Arc<dyn Classifier>) {
+        if classifier.engine_stats().is_none() {
+            return;
+        }
+        if let Err(err) = self
+            .registry
+            .register(Box::new(GuardEngineCollector::new(classifier)))
+        {
+            tracing::debug!(%err, "guard engine metrics already registered");
+        }
+    }
+
     /// The text exposition format for `GET /metrics`.
     pub fn render(&self) -> String {
         let mut out = Vec::new();
@@ -223,5 +243,89 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Metrics::new()
+    }
+}
+
+type StatField = fn(&EngineStats) -> usize;
+
+/// The guard engine's counters, copied from [`Classifier::engine_stats`] on every scrape.
+#[derive(Debug)]
+struct GuardEngineCollector {
+    classifier: Arc<dyn Classifier>,
+    counters: Vec<(IntCounter, StatField)>,
+    kept: IntGauge,
+    descs: Vec<Desc>,
+}
+
+impl GuardEngineCollector {
+    fn new(classifier: Arc<dyn Classifier>) -> Self {
+        let counter = |name: &str, help: &str, field: StatField| {
+            (
+                IntCounter::new(name, help).expect("static metric definition"),
+                field,
+            )
+        };
+        let counters = vec![
+            counter(
+                "warden_guard_batches_total",
+                "Forward passes run by the in-process guard (one batch each).",
+                |s| s.batches,
+            ),
+            counter(
+                "warden_guard_prefix_cache_hits_total",
+                "Prompts whose template prefix came from the prefix cache.",
+                |s| s.prefix_hits,
+            ),
+            counter(
+                "warden_guard_prefix_cache_misses_total",
+                "Template prefixes computed because they were not cached.",
+                |s| s.prefix_misses,
+            ),
+            counter(
+                "warden_guard_context_reuse_total",
+                "Checks that started from a kept context (a stream's earlier window check).",
+                |s| s.context_hits,
+            ),
+            counter(
+                "warden_guard_context_tokens_reused_total",
+                "Prompt tokens not recomputed thanks to kept contexts.",
+                |s| s.context_tokens_reused,
+            ),
+        ];
+        let kept = IntGauge::new(
+            "warden_guard_contexts_kept",
+            "Stream contexts (keys and values) kept for the next window check.",
+        )
+        .expect("static metric definition");
+        let descs = counters
+            .iter()
+            .flat_map(|(c, _)| c.desc().into_iter().cloned())
+            .chain(kept.desc().into_iter().cloned())
+            .collect();
+        GuardEngineCollector {
+            classifier,
+            counters,
+            kept,
+            descs,
+        }
+    }
+}
+
+impl Collector for GuardEngineCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let stats = self.classifier.engine_stats().unwrap_or_default();
+        let mut out = Vec::with_capacity(self.counters.len() + 1);
+        for (counter, field) in &self.counters {
+            counter.reset();
+            counter.inc_by(field(&stats) as u64);
+            out.extend(counter.collect());
+        }
+        self.kept.set(stats.contexts_kept as i64);
+        out.extend(self.kept.collect());
+        out
     }
 }

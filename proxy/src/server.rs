@@ -138,6 +138,9 @@ impl RunningServer {
             Some(guard) => Some(guard),
             None => load_guard(&config).await?,
         };
+        if let Some(classifier) = &classifier {
+            metrics.watch_guard_engine(Arc::clone(classifier));
+        }
         let checker = Checker::new(
             classifier,
             Arc::new(scanner),

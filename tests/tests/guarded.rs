@@ -311,6 +311,15 @@ async fn streamed_unsafe_answers_are_cut_in_every_mode() {
             }
         }
         if streaming == WINDOW {
+            // Window checks after the first reused the prompt's keys and values (exactness
+            // is guard-model's test; this proves the gateway asks for it).
+            let m = env.metrics().await;
+            assert!(metric(&m, "warden_guard_context_reuse_total") >= 2.0, "{m}");
+            assert!(
+                metric(&m, "warden_guard_context_tokens_reused_total") > 0.0,
+                "{m}"
+            );
+            assert!(metric(&m, "warden_guard_prefix_cache_hits_total") > 0.0);
             // Safe text in window mode does arrive, and arrives whole.
             let (text, _) = read_stream(
                 &env,
