@@ -2,6 +2,7 @@
 //! variable (flag > variable > file > default). Loaded once at start; a bad value stops the
 //! process with the file, key and fix. Policies, not this file, are what reloads live.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,6 +63,11 @@ pub struct ServeArgs {
     /// under fail-open). [default: 64]
     #[arg(long, env = "WARDEN_GUARD_CONCURRENCY", value_name = "N")]
     pub guard_concurrency: Option<usize>,
+    /// Memory the in-process guard may use to keep a streamed answer's prompt (its keys and
+    /// values) between window checks, so each check computes only the new window; 0 turns
+    /// it off. [default: 256MiB]
+    #[arg(long, env = "WARDEN_GUARD_CONTEXT_CACHE", value_name = "SIZE")]
+    pub guard_context_cache: Option<String>,
     /// Device for the in-process guard: cpu or cuda:N (cuda builds only). [default: cpu]
     #[arg(long, env = "WARDEN_DEVICE", value_name = "DEVICE")]
     pub device: Option<String>,
@@ -98,6 +104,7 @@ struct RawConfig {
     guard_remote_model: Option<Spanned<String>>,
     guard_threads: Option<Spanned<u64>>,
     guard_concurrency: Option<Spanned<u64>>,
+    guard_context_cache: Option<Spanned<RawSize>>,
     device: Option<Spanned<String>>,
     policies: Option<Spanned<String>>,
     watch_policies: Option<Spanned<bool>>,
@@ -119,6 +126,7 @@ const KEYS: &[&str] = &[
     "guard_remote_model",
     "guard_threads",
     "guard_concurrency",
+    "guard_context_cache",
     "device",
     "policies",
     "watch_policies",
@@ -131,6 +139,16 @@ const KEYS: &[&str] = &[
 enum RawSize {
     Bytes(u64),
     Text(String),
+}
+
+impl fmt::Display for RawSize {
+    /// As the user wrote it: a bare number, or the quoted text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RawSize::Bytes(n) => write!(f, "{n}"),
+            RawSize::Text(t) => write!(f, "{t:?}"),
+        }
+    }
 }
 
 /// Log output format.
@@ -154,6 +172,8 @@ pub struct Config {
     pub guard: GuardSource,
     pub guard_threads: usize,
     pub guard_concurrency: usize,
+    /// Bytes of stream contexts the in-process guard keeps (0: off).
+    pub guard_context_cache: u64,
     pub device: String,
     pub policies: Option<PathBuf>,
     pub watch_policies: bool,
@@ -185,6 +205,7 @@ impl Default for Config {
             guard: GuardSource::None,
             guard_threads: 1,
             guard_concurrency: 64,
+            guard_context_cache: 256 * 1024 * 1024,
             device: "cpu".into(),
             policies: None,
             watch_policies: true,
@@ -323,7 +344,7 @@ impl Config {
             config.max_body = parse_size(&value).ok_or_else(|| ConfigError::Invalid {
                 location: source.location("max_body"),
                 message: format!(
-                    "{value:?} is not a size. Fix: write bytes (10485760) or a number with a unit: 512KiB, 10MiB, 1GiB"
+                    "{value} is not a size. Fix: write bytes (10485760) or a number with a unit: 512KiB, 10MiB, 1GiB"
                 ),
             })?;
             if config.max_body == 0 {
@@ -404,6 +425,23 @@ impl Config {
                 *slot = value as usize;
             }
         }
+        let context_cache = match (&args.guard_context_cache, &raw.guard_context_cache) {
+            (Some(v), _) => Some((
+                RawSize::Text(v.clone()),
+                Source::Flag("guard-context-cache"),
+            )),
+            (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
+            (None, None) => None,
+        };
+        if let Some((value, source)) = context_cache {
+            config.guard_context_cache =
+                parse_size(&value).ok_or_else(|| ConfigError::Invalid {
+                    location: source.location("guard_context_cache"),
+                    message: format!(
+                        "{value} is not a size. Fix: write a number with a unit, such as 256MiB, or 0 to turn it off"
+                    ),
+                })?;
+        }
         if let Some((value, source)) = pick_str(&args.device, &raw.device, "device") {
             let valid = value == "cpu"
                 || value.strip_prefix("cuda").is_some_and(|rest| {
@@ -438,17 +476,18 @@ impl Config {
             (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
             (None, None) => None,
         };
-        let max_bytes = match max_size {
-            Some((value, source)) => parse_size(&value).filter(|n| *n > 0).ok_or_else(|| {
-                ConfigError::Invalid {
-                    location: source.location("audit_max_size"),
-                    message: format!(
-                        "{value:?} is not a size. Fix: write a number with a unit, such as 100MiB"
-                    ),
-                }
-            })?,
-            None => 100 * 1024 * 1024,
-        };
+        let max_bytes =
+            match max_size {
+                Some((value, source)) => parse_size(&value).filter(|n| *n > 0).ok_or_else(
+                    || ConfigError::Invalid {
+                        location: source.location("audit_max_size"),
+                        message: format!(
+                            "{value} is not a size. Fix: write a number with a unit, such as 100MiB"
+                        ),
+                    },
+                )?,
+                None => 100 * 1024 * 1024,
+            };
         if let Some((value, _)) = pick_str(&args.audit_log, &raw.audit_log, "audit-log") {
             config.audit = match value.as_str() {
                 "off" | "" => crate::audit::AuditTarget::Off,
@@ -607,6 +646,33 @@ mod tests {
         assert_eq!(config.max_body, 2 * 1024 * 1024);
         args.listen = Some("127.0.0.1:9001".into());
         assert_eq!(Config::resolve(&args).expect("valid").listen.port(), 9001);
+    }
+
+    #[test]
+    fn guard_context_cache_size_from_file_flag_or_off() {
+        assert_eq!(
+            Config::resolve(&ServeArgs::default())
+                .expect("defaults")
+                .guard_context_cache,
+            256 * 1024 * 1024
+        );
+        let (f, mut args) = with_file("guard_context_cache = \"64MiB\"\n");
+        assert_eq!(
+            Config::resolve(&args).expect("valid").guard_context_cache,
+            64 * 1024 * 1024
+        );
+        args.guard_context_cache = Some("0".into());
+        assert_eq!(Config::resolve(&args).expect("off").guard_context_cache, 0);
+        let (g, args) = with_file("\nguard_context_cache = \"lots\"\n");
+        let err = Config::resolve(&args).expect_err("bad size").to_string();
+        assert!(
+            err.starts_with(&format!(
+                "{}:2:23: key `guard_context_cache`: \"lots\" is not a size",
+                g.path().display()
+            )),
+            "{err}"
+        );
+        drop(f);
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub fn device(name: &str) -> Result<candle_core::Device, String> {
 pub fn load_model(
     spec: &str,
     threads: usize,
+    context_cache_bytes: usize,
     device_name: &str,
 ) -> Result<Arc<dyn Classifier>, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -43,6 +44,7 @@ pub fn load_model(
         .map_err(|e| e.to_string())?;
     let options = CandleOptions {
         threads: threads.max(1),
+        context_cache_bytes,
         device: device(device_name)?,
         ..CandleOptions::default()
     };

@@ -83,7 +83,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 fn load_policy_test_guard(
     path: &std::path::Path,
 ) -> Result<std::sync::Arc<dyn warden_guard_model::Classifier>, String> {
-    warden::guard_loader::load_model(&path.display().to_string(), 1, "cpu")
+    warden::guard_loader::load_model(&path.display().to_string(), 1, 0, "cpu")
 }
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {

@@ -248,11 +248,12 @@ async fn load_guard(config: &Config) -> Result<Option<Arc<dyn Classifier>>, Star
         GuardSource::Model(spec) => {
             let spec = spec.clone();
             let threads = config.guard_threads;
+            let context_cache = usize::try_from(config.guard_context_cache).unwrap_or(usize::MAX);
             let device = config.device.clone();
             let started = std::time::Instant::now();
             tracing::info!(model = %spec, "loading guard model");
             let loaded = tokio::task::spawn_blocking(move || {
-                crate::guard_loader::load_model(&spec, threads, &device)
+                crate::guard_loader::load_model(&spec, threads, context_cache, &device)
             })
             .await
             .map_err(|e| StartError::Guard(e.to_string()))?
