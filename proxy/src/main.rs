@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the gateway in front of an inference server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Judge conversations from stdin with a Llama Guard model (in-process or remote).
     Classify(warden_guard_model::cli::ClassifyArgs),
     /// Scan files, stdin or LLM answers for insecure code (exit 0 clean, 1 blocked, 2 error).
@@ -88,7 +88,7 @@ fn load_policy_test_guard(
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Classify(args) => {
             let code = warden_guard_model::cli::run_classify(
                 args,
