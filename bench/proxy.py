@@ -75,6 +75,9 @@ def main():
     ap.add_argument("--concurrency", default="1,16,64")
     ap.add_argument("--guarded", action="store_true",
                     help="also run Warden with code scanning only, and with the toy guard + scanner")
+    ap.add_argument("--before", metavar="BIN",
+                    help="with --guarded: also run this (older) warden binary with code scanning only, "
+                         "to compare a change in the same run")
     args = ap.parse_args()
     concs = [int(c) for c in args.concurrency.split(",")]
     procs = []
@@ -96,9 +99,9 @@ def main():
                                  "    guard: { prompts: false, responses: false }\n"
                                  "    code: { prompts: false, responses: false }\n")
 
-        def start_warden(policies, extra=()):
+        def start_warden(policies, extra=(), binary=os.path.join(REL, "warden")):
             wport, aport = free_port(), free_port()
-            p = subprocess.Popen([os.path.join(REL, "warden"), "serve", "--listen", f"127.0.0.1:{wport}",
+            p = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{wport}",
                                   "--admin-listen", f"127.0.0.1:{aport}", "--upstream", f"http://{mock_addr}",
                                   "--policies", policies, *extra],
                                  stderr=subprocess.DEVNULL, env={**os.environ, "WARDEN_LOG": "warn"})
@@ -120,6 +123,9 @@ def main():
             ws, wsport = start_warden(scan_only)
             wg, wgport = start_warden(guarded, ["--guard-model", os.path.join(ROOT, "tests/fixtures/toy-guard")])
             extra_targets = [("warden+scan", wsport, [ws.pid]), ("warden+guard+scan", wgport, [wg.pid])]
+            if args.before:
+                wb, wbport = start_warden(scan_only, binary=args.before)
+                extra_targets.append(("warden+scan (before)", wbport, [wb.pid]))
 
         nport = free_port()
         conf = os.path.join(tmp, "nginx.conf")
