@@ -1,11 +1,10 @@
 //! The hold-back engine: moderates a streamed response frame by frame.
 //!
-//! One engine future per stream reads the upstream body, parses frames, reassembles the text
-//! of each choice, runs checks through a [`StreamChecker`], and queues frames for the client
-//! body in a bounded channel once the text they carry has passed. The client body owns the
-//! engine and drives it from its own `poll_frame` (in the connection's task, so a frame costs
-//! no hand-off to another task): dropping the body drops the engine, which drops the upstream
-//! body and so cancels the upstream request.
+//! One spawned task per stream reads the upstream body, parses frames, reassembles the text of
+//! each choice, runs checks through a [`StreamChecker`], and sends frames to the client body
+//! through a bounded channel once the text they carry has passed. The client body owns the
+//! task: dropping it aborts the task, which drops the upstream body and so cancels the
+//! upstream request.
 //!
 //! The release rule, per mode:
 //! - [`HoldbackMode::Window`]: a check starts whenever a choice has `size` unchecked
@@ -28,9 +27,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
@@ -41,6 +39,7 @@ use http_body::{Body, Frame};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use warden_code_scan::{CodeBlock, StreamExtractor};
 use warden_policies::StreamingMode;
 
@@ -215,25 +214,25 @@ pub fn moderate_with_limits(
     let (tx, rx) = mpsc::channel(OUTPUT_CAPACITY);
     let clean_end = Arc::new(AtomicBool::new(false));
     let engine = Engine::new(kind, mode, checker, limits);
-    let engine: EngineFuture = Box::pin(run(engine, upstream, tx, clean_end.clone()));
+    let task = tokio::spawn(run(engine, upstream, tx, clean_end.clone()));
     BoxBody::new(ModeratedBody {
         rx,
-        engine: Some(Mutex::new(engine)),
+        task,
         clean_end,
     })
 }
 
-type EngineFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// The client side. The engine runs inside `poll_frame`, in the connection's own task: no
-/// task of its own, so a frame costs no extra cross-task hand-off, and dropping the body
-/// (the client went away) drops the engine and with it the upstream request.
+/// The client side: frames from the engine task. Dropping it aborts the task.
 struct ModeratedBody {
     rx: mpsc::Receiver<Result<Bytes, BoxError>>,
-    /// `None` once the engine has finished (or panicked). The mutex only makes the body
-    /// `Sync`; it is reached through `get_mut`, never locked.
-    engine: Option<Mutex<EngineFuture>>,
+    task: JoinHandle<()>,
     clean_end: Arc<AtomicBool>,
+}
+
+impl Drop for ModeratedBody {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl Body for ModeratedBody {
@@ -245,15 +244,6 @@ impl Body for ModeratedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
-        if let Some(engine) = &mut this.engine {
-            let engine = engine.get_mut().unwrap_or_else(|p| p.into_inner());
-            match std::panic::catch_unwind(AssertUnwindSafe(|| engine.as_mut().poll(cx))) {
-                Ok(Poll::Pending) => {}
-                // Finished: `clean_end` says whether it ended cleanly. A panic leaves it
-                // unset, so the body ends with an error once the queued frames are out.
-                Ok(Poll::Ready(())) | Err(_) => this.engine = None,
-            }
-        }
         match ready!(this.rx.poll_recv(cx)) {
             Some(Ok(data)) => Poll::Ready(Some(Ok(Frame::data(data)))),
             Some(Err(err)) => Poll::Ready(Some(Err(err))),
@@ -1213,7 +1203,7 @@ mod tests {
         }
     }
 
-    /// A checker whose check panics: the engine dies.
+    /// A checker whose check panics: the engine task dies.
     struct PanickingChecker;
 
     impl StreamChecker for PanickingChecker {
@@ -1340,20 +1330,17 @@ mod tests {
                     .expect("data");
                 assert_eq!(got.into_data().expect("data"), frame.as_bytes());
             }
-            // The client keeps reading while the rest arrives.
-            let rest_sent = async move {
-                for frame in frames.iter().skip(2 + skip) {
-                    if tx
-                        .send(Ok(Frame::data(Bytes::from(frame.clone()))))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
+            for frame in frames.iter().skip(2 + skip) {
+                if tx
+                    .send(Ok(Frame::data(Bytes::from(frame.clone()))))
+                    .await
+                    .is_err()
+                {
+                    break;
                 }
-            };
-            let ((), rest) = tokio::join!(rest_sent, collect(body));
-            let rest = rest.expect("clean end");
+            }
+            drop(tx);
+            let rest = collect(body).await.expect("clean end");
             assert_cut(kind, &rest);
             assert_eq!(checker.summary().blocked_choices, vec![0]);
             let last = checker.inputs().last().cloned().expect("checked");
@@ -1785,20 +1772,14 @@ mod tests {
                 max_held_bytes: limit,
             },
         );
-        // The client waits for its first frame (as hyper does, polling the body that drives
-        // the engine); the first check blocks on the gate; reading goes on up to the bound.
-        let mut first = Box::pin(tokio::time::timeout(Duration::from_secs(5), body.frame()));
+        // The first check blocks on the gate; reading goes on up to the bound.
         let mut sent = 0;
         loop {
             let send = tx.send(Ok(Frame::data(frame.clone())));
-            tokio::select! {
-                biased;
-                _ = &mut first => panic!("a frame was released before its check passed"),
-                sending = tokio::time::timeout(Duration::from_millis(100), send) => match sending {
-                    Ok(Ok(())) => sent += 1,
-                    Ok(Err(_)) => panic!("upstream dropped"),
-                    Err(_) => break,
-                },
+            match tokio::time::timeout(Duration::from_millis(100), send).await {
+                Ok(Ok(())) => sent += 1,
+                Ok(Err(_)) => panic!("upstream dropped"),
+                Err(_) => break,
             }
             assert!(sent <= 40, "reading never stopped: memory is unbounded");
         }
@@ -1818,7 +1799,7 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         });
-        let first = first
+        let first = tokio::time::timeout(Duration::from_secs(5), body.frame())
             .await
             .expect("released once the check passed")
             .expect("frame")
