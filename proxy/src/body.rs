@@ -9,6 +9,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
@@ -29,6 +30,16 @@ pub struct BodyLimitExceeded {
 #[derive(Debug, thiserror::Error)]
 #[error("no data from the upstream for {0:?}")]
 pub struct StreamIdle(pub Duration);
+
+/// Whether the request declares (`Content-Length`) more than `limit` bytes: refused before
+/// a byte of the body is read. An absent or unparsable length is checked while streaming.
+pub fn declared_over(headers: &HeaderMap, limit: u64) -> bool {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|len| len > limit)
+}
 
 pin_project! {
     /// Streams a request body through, failing once more than `limit` bytes have passed.

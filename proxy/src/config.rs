@@ -304,6 +304,13 @@ impl Config {
                 (None, Some(s)) => Some((*s.get_ref(), file_source(s.span()))),
                 (None, None) => None,
             };
+        let pick_size = |flag: &Option<String>,
+                         file: &Option<Spanned<RawSize>>,
+                         name: &'static str| match (flag, file) {
+            (Some(v), _) => Some((RawSize::Text(v.clone()), Source::Flag(name))),
+            (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
+            (None, None) => None,
+        };
 
         if let Some((value, source)) = pick_str(&args.listen, &raw.listen, "listen") {
             config.listen = parse_addr(&value, &source, "listen")?;
@@ -335,11 +342,7 @@ impl Config {
         {
             config.shutdown_grace = Duration::from_secs(value);
         }
-        let max_body = match (&args.max_body, &raw.max_body) {
-            (Some(v), _) => Some((RawSize::Text(v.clone()), Source::Flag("max-body"))),
-            (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
-            (None, None) => None,
-        };
+        let max_body = pick_size(&args.max_body, &raw.max_body, "max-body");
         if let Some((value, source)) = max_body {
             config.max_body = parse_size(&value).ok_or_else(|| ConfigError::Invalid {
                 location: source.location("max_body"),
@@ -425,14 +428,11 @@ impl Config {
                 *slot = value as usize;
             }
         }
-        let context_cache = match (&args.guard_context_cache, &raw.guard_context_cache) {
-            (Some(v), _) => Some((
-                RawSize::Text(v.clone()),
-                Source::Flag("guard-context-cache"),
-            )),
-            (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
-            (None, None) => None,
-        };
+        let context_cache = pick_size(
+            &args.guard_context_cache,
+            &raw.guard_context_cache,
+            "guard-context-cache",
+        );
         if let Some((value, source)) = context_cache {
             config.guard_context_cache =
                 parse_size(&value).ok_or_else(|| ConfigError::Invalid {
@@ -471,11 +471,7 @@ impl Config {
         {
             config.watch_policies = watch;
         }
-        let max_size = match (&args.audit_max_size, &raw.audit_max_size) {
-            (Some(v), _) => Some((RawSize::Text(v.clone()), Source::Flag("audit-max-size"))),
-            (None, Some(s)) => Some((s.get_ref().clone(), file_source(s.span()))),
-            (None, None) => None,
-        };
+        let max_size = pick_size(&args.audit_max_size, &raw.audit_max_size, "audit-max-size");
         let max_bytes =
             match max_size {
                 Some((value, source)) => parse_size(&value).filter(|n| *n > 0).ok_or_else(

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{self, HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 
@@ -191,12 +191,7 @@ impl Gateway {
         B::Error: Into<BoxError>,
     {
         let limit = self.config.max_body;
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > limit) {
+        if crate::body::declared_over(request.headers(), limit) {
             return Err(GatewayError::BodyTooLarge { limit });
         }
 

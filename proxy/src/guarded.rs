@@ -138,12 +138,7 @@ pub(crate) async fn handle(
 ) -> Result<Response<BoxBody>, GatewayError> {
     // 1. Read.
     let limit = gateway.request_limit();
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit) {
+    if crate::body::declared_over(request.headers(), limit) {
         return Err(GatewayError::BodyTooLarge { limit });
     }
     let (parts, body) = request.into_parts();
