@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Drive the proxy benchmark (see proxy.sh). Prints a markdown table.
 
-For each target (direct to the mock upstream, through Warden, through nginx), mode
-(unary chat completion, streamed chat completion of 16 SSE frames) and concurrency, wrk runs
-for a fixed time; requests/s and p50/p99 latency come from wrk, CPU time per request from the
-proxy processes' utime+stime in /proc before and after.
+For each target (direct to the mock upstream, through Warden, through nginx, optionally
+haproxy and an older Warden binary), mode (unary chat completion; streamed chat completions as
+SSE and Ollama NDJSON of 20 and 200 frames) and concurrency, wrk runs for a fixed time;
+requests/s and p50/p99 latency come from wrk, CPU time per request from the proxy processes'
+utime+stime in /proc before and after.
 """
 import argparse, os, re, signal, socket, subprocess, sys, tempfile, time
 
@@ -76,8 +77,11 @@ def main():
     ap.add_argument("--guarded", action="store_true",
                     help="also run Warden with code scanning only, and with the toy guard + scanner")
     ap.add_argument("--before", metavar="BIN",
-                    help="with --guarded: also run this (older) warden binary with code scanning only, "
-                         "to compare a change in the same run")
+                    help="also run this (older) warden binary as a pass-through proxy (and, with --guarded, "
+                         "with code scanning only), to compare a change in the same run")
+    ap.add_argument("--haproxy", action="store_true", help="also run haproxy as a plain reverse proxy")
+    ap.add_argument("--modes", default="unary,sse20,sse200,ndjson20,ndjson200",
+                    help="comma-separated: unary, sse20, sse200, ndjson20, ndjson200, sse16 (the old stream cell)")
     args = ap.parse_args()
     concs = [int(c) for c in args.concurrency.split(",")]
     procs = []
@@ -111,6 +115,9 @@ def main():
 
         warden, wport = start_warden(passthrough)
         extra_targets = []
+        if args.before:
+            wb0, wb0port = start_warden(passthrough, binary=args.before)
+            extra_targets.append(("warden (before)", wb0port, [wb0.pid]))
         if args.guarded:
             scan_only = policy_dir("scan", "version: 1\npolicies:\n  - name: scan\n"
                                    "    guard: { prompts: false, responses: false }\n"
@@ -161,28 +168,68 @@ http {{
         time.sleep(0.3)
         nginx_pids = [nginx.pid] + children(nginx.pid)
 
+        if args.haproxy:
+            hport = free_port()
+            hconf = os.path.join(tmp, "haproxy.cfg")
+            with open(hconf, "w") as f:
+                f.write(f"""
+global
+  nbthread 2
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  no option http-server-close
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:{hport}
+  default_backend be
+backend be
+  server mock {mock_addr}
+""")
+            haproxy = subprocess.Popen(["haproxy", "-f", hconf, "-db"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(haproxy)
+            wait_port(hport)
+            extra_targets.append(("haproxy", hport, [haproxy.pid]))
+
         scripts = {}
-        body = '{"model":"llama3","messages":[{"role":"user","content":"Write a haiku about proxies."}],"stream":%s}'
-        for mode, stream, frames in (("unary", "false", 3), ("stream", "true", 16)):
+        chat = '{"model":"llama3","messages":[{"role":"user","content":"Write a haiku about proxies."}],"stream":%s}'
+        # (path, body, frames)
+        mode_defs = {
+            "unary": ("/v1/chat/completions", chat % "false", 3),
+            "sse16": ("/v1/chat/completions", chat % "true", 16),
+            "sse20": ("/v1/chat/completions", chat % "true", 20),
+            "sse200": ("/v1/chat/completions", chat % "true", 200),
+            "ndjson20": ("/api/chat", chat % "true", 20),
+            "ndjson200": ("/api/chat", chat % "true", 200),
+        }
+        modes = args.modes.split(",")
+        for mode in modes:
+            if mode not in mode_defs:
+                raise SystemExit(f"unknown mode {mode}; known: {', '.join(mode_defs)}")
+            _, body, frames = mode_defs[mode]
             path = os.path.join(tmp, f"{mode}.lua")
             with open(path, "w") as f:
                 f.write('wrk.method = "POST"\n')
-                f.write(f"wrk.body = '{body % stream}'\n")
+                f.write(f"wrk.body = '{body}'\n")
                 f.write('wrk.headers["Content-Type"] = "application/json"\n')
                 f.write(f'wrk.headers["x-mock-frames"] = "{frames}"\n')
             scripts[mode] = path
 
         targets = [("direct", mock_port, [mock.pid]), ("warden", wport, [warden.pid]), ("nginx", nport, nginx_pids)] + extra_targets
         rows = []
-        for mode in ("unary", "stream"):
+        for mode in modes:
+            route = mode_defs[mode][0]
             for c in concs:
                 # warm-up, so connection pools are filled
                 for name, port, _ in targets:
-                    run_wrk(f"http://127.0.0.1:{port}/v1/chat/completions", scripts[mode], c, 1)
+                    run_wrk(f"http://127.0.0.1:{port}{route}", scripts[mode], c, 1)
                 results = {}
                 for name, port, pids in targets:
                     before = cpu_ticks(pids)
-                    reqs, rps, p50, p99 = run_wrk(f"http://127.0.0.1:{port}/v1/chat/completions", scripts[mode], c, args.duration)
+                    reqs, rps, p50, p99 = run_wrk(f"http://127.0.0.1:{port}{route}", scripts[mode], c, args.duration)
                     cpu = (cpu_ticks(pids) - before) / TICK
                     results[name] = (rps, p50, p99, cpu * 1e6 / max(reqs, 1))
                 base_p50 = results["direct"][1]

@@ -32,7 +32,7 @@ use crate::error::GatewayError;
 use crate::guard::Checker;
 use crate::metrics::Metrics;
 use crate::route::{ApiFamily, Route};
-use crate::upstream::{self, UpstreamClient};
+use crate::upstream::{self, PoolOptions, UpstreamBody, UpstreamPool};
 use warden_policies::PolicyStore;
 
 static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,7 +41,7 @@ static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Debug)]
 pub struct Gateway {
     config: Arc<Config>,
-    client: UpstreamClient,
+    upstream: UpstreamPool,
     metrics: Metrics,
     ready: AtomicBool,
     next_id: AtomicU64,
@@ -49,6 +49,18 @@ pub struct Gateway {
     pub(crate) policies: Arc<PolicyStore>,
     pub(crate) checker: Checker,
     pub(crate) audit: AuditLog,
+}
+
+/// An error and its sources on one line, for the log.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Per-request context carried through the phases.
@@ -74,8 +86,16 @@ impl Gateway {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
             ^ (u64::from(std::process::id()) << 32);
+        let upstream = UpstreamPool::new(
+            &config.upstream,
+            PoolOptions {
+                connect_timeout: config.upstream_timeout,
+                ..PoolOptions::default()
+            },
+        );
+        metrics.register(Box::new(upstream::PoolCollector::new(upstream.clone())));
         Gateway {
-            client: upstream::build_client(config.upstream_timeout),
+            upstream,
             config,
             metrics,
             ready: AtomicBool::new(false),
@@ -101,6 +121,11 @@ impl Gateway {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The upstream connection pool (its counters are exported as metrics).
+    pub fn upstream(&self) -> &UpstreamPool {
+        &self.upstream
     }
 
     pub fn set_ready(&self, ready: bool) {
@@ -215,7 +240,7 @@ impl Gateway {
         mut upstream_request: Request<BoxBody>,
         client: Option<SocketAddr>,
         ctx: &RequestContext,
-    ) -> Result<Response<hyper::body::Incoming>, GatewayError> {
+    ) -> Result<Response<UpstreamBody>, GatewayError> {
         upstream::prepare_request(
             &mut upstream_request,
             &self.config.upstream,
@@ -228,7 +253,7 @@ impl Gateway {
 
         let sent = Instant::now();
         let timeout = self.config.upstream_timeout;
-        let result = tokio::time::timeout(timeout, self.client.request(upstream_request)).await;
+        let result = tokio::time::timeout(timeout, self.upstream.send(upstream_request)).await;
         self.metrics
             .upstream_duration_seconds
             .with_label_values(&[ctx.route.as_label()])
@@ -238,17 +263,14 @@ impl Gateway {
                 secs: timeout.as_secs(),
             }),
             Ok(Err(err)) => Err(GatewayError::UpstreamUnreachable {
-                detail: format!("{err:?}"),
+                detail: error_chain(&err),
             }),
             Ok(Ok(response)) => Ok(response),
         }
     }
 
     /// Phase 4: the upstream's response head cleaned, its body streamed under the idle timeout.
-    pub(crate) fn stream_back(
-        &self,
-        response: Response<hyper::body::Incoming>,
-    ) -> Response<BoxBody> {
+    pub(crate) fn stream_back(&self, response: Response<UpstreamBody>) -> Response<BoxBody> {
         let (mut parts, body) = response.into_parts();
         upstream::prepare_response(&mut parts.headers, parts.version);
         let body = IdleTimeoutBody::new(body, self.config.stream_idle_timeout).boxed();

@@ -229,6 +229,13 @@ impl Metrics {
         }
     }
 
+    /// Export a component's own counters (read at scrape time) beside the gateway's.
+    pub fn register(&self, collector: Box<dyn Collector>) {
+        if let Err(err) = self.registry.register(collector) {
+            tracing::debug!(%err, "metrics already registered");
+        }
+    }
+
     /// The text exposition format for `GET /metrics`.
     pub fn render(&self) -> String {
         let mut out = Vec::new();

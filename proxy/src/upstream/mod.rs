@@ -1,41 +1,21 @@
-//! The upstream side: one pooled hyper client (http and https via rustls) and the rewrite of
-//! a client request into the upstream request (hop-by-hop headers dropped, `Host` set,
-//! `x-forwarded-*` and `via` added).
+//! The upstream side: the connection pool ([`pool`], http and https via rustls) and the
+//! rewrite of a client request into the upstream request (hop-by-hop headers dropped, `Host`
+//! set, `x-forwarded-*` and `via` added).
+
+mod metrics;
+pub mod pool;
+
+pub use metrics::PoolCollector;
+
+pub use pool::{PoolOptions, PoolStats, UpstreamBody, UpstreamError, UpstreamPool};
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{PathAndQuery, Uri};
 use http::{Request, Version};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use crate::body::BoxBody;
-
-/// The pooled client every request to the upstream goes through.
-pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, BoxBody>;
-
-/// Build the pooled upstream client. TCP_NODELAY matters: without it small streamed chunks
-/// wait for delayed ACKs (about 40 ms each on loopback).
-pub fn build_client(connect_timeout: Duration) -> UpstreamClient {
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(connect_timeout));
-    http.set_keepalive(Some(Duration::from_secs(60)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(256)
-        .build(https)
-}
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -98,7 +78,8 @@ fn append_list(headers: &mut HeaderMap, name: HeaderName, value: &str) {
     }
 }
 
-/// Rewrite the client's request head for the upstream. The body is passed through as is.
+/// Rewrite the client's request head for the upstream: origin-form URI under the upstream's
+/// base path (the pool connects to its scheme and authority). The body is passed through as is.
 pub fn prepare_request(
     request: &mut Request<BoxBody>,
     upstream: &Uri,
@@ -133,8 +114,12 @@ pub fn prepare_request(
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert(HeaderName::from_static("x-request-id"), id);
     }
-    *request.uri_mut() = uri;
-    // The client negotiates its own protocol version with the upstream.
+    *request.uri_mut() = Uri::from(
+        uri.path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/")),
+    );
+    // Upstream connections are HTTP/1.1 whatever the client spoke.
     *request.version_mut() = Version::HTTP_11;
     Ok(())
 }
@@ -195,6 +180,6 @@ mod tests {
         assert_eq!(h["via"], "1.1 warden");
         assert_eq!(h["authorization"], "Bearer k");
         assert_eq!(h["x-request-id"], "abc");
-        assert_eq!(request.uri().to_string(), "http://127.0.0.1:11434/api/tags");
+        assert_eq!(request.uri().to_string(), "/api/tags");
     }
 }
