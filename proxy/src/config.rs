@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes or with a unit (10MiB, 512KiB). [default: 10MiB]
     #[arg(long, env = "WARDEN_MAX_BODY", value_name = "SIZE")]
     pub max_body: Option<String>,
+    /// Threads serving gateway connections, each with its own event loop, like nginx's
+    /// worker processes. [default: one per CPU core]
+    #[arg(long, env = "WARDEN_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT. [default: 30]
     #[arg(long, env = "WARDEN_SHUTDOWN_GRACE", value_name = "SECS")]
     pub shutdown_grace: Option<u64>,
@@ -98,6 +102,7 @@ struct RawConfig {
     stream_idle_timeout: Option<Spanned<u64>>,
     max_body: Option<Spanned<RawSize>>,
     shutdown_grace: Option<Spanned<u64>>,
+    workers: Option<Spanned<u64>>,
     log_format: Option<Spanned<String>>,
     guard_model: Option<Spanned<String>>,
     guard_remote: Option<Spanned<String>>,
@@ -120,6 +125,7 @@ const KEYS: &[&str] = &[
     "stream_idle_timeout",
     "max_body",
     "shutdown_grace",
+    "workers",
     "log_format",
     "guard_model",
     "guard_remote",
@@ -168,6 +174,8 @@ pub struct Config {
     pub stream_idle_timeout: Duration,
     pub max_body: u64,
     pub shutdown_grace: Duration,
+    /// Threads serving gateway connections.
+    pub workers: usize,
     pub log_format: LogFormat,
     pub guard: GuardSource,
     pub guard_threads: usize,
@@ -201,6 +209,7 @@ impl Default for Config {
             stream_idle_timeout: Duration::from_secs(300),
             max_body: 10 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
+            workers: std::thread::available_parallelism().map_or(1, usize::from),
             log_format: LogFormat::Text,
             guard: GuardSource::None,
             guard_threads: 1,
@@ -400,6 +409,7 @@ impl Config {
             (None, None) => GuardSource::None,
         };
         for (flag, file, key, slot) in [
+            (args.workers, &raw.workers, "workers", &mut config.workers),
             (
                 args.guard_threads,
                 &raw.guard_threads,

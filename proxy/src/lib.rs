@@ -21,6 +21,7 @@ pub mod route;
 pub mod server;
 pub mod stream;
 pub mod upstream;
+pub mod workers;
 
 pub use config::{Config, ServeArgs};
 pub use server::RunningServer;

@@ -1,5 +1,6 @@
 //! Listeners and connection handling: HTTP/1.1 with keep-alive and HTTP/2 (h2c) on the
-//! gateway address, HTTP/1.1 on the admin address, graceful shutdown on request.
+//! gateway address, served by the connection workers ([`crate::workers`]); HTTP/1.1 on the
+//! admin address; graceful shutdown on request.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -25,6 +26,7 @@ use crate::config::{Config, GuardSource};
 use crate::gateway::{Gateway, Services};
 use crate::guard::Checker;
 use crate::metrics::Metrics;
+use crate::workers::Workers;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the connection workers: {0}")]
+    Workers(std::io::Error),
     #[error("policies: {0}")]
     Policies(String),
     #[error("code-scan rules: {0}")]
@@ -154,19 +158,9 @@ impl RunningServer {
         };
         let gateway = Arc::new(Gateway::new(config.clone(), metrics.clone(), services));
 
-        let gw = gateway.clone();
-        tasks.push(tokio::spawn(serve(
-            listener,
-            rx.clone(),
-            grace,
-            move |peer| {
-                let gw = gw.clone();
-                service_fn(move |request| {
-                    let gw = gw.clone();
-                    async move { Ok::<_, Infallible>(gw.handle(request, Some(peer)).await) }
-                })
-            },
-        )));
+        let workers =
+            Workers::start(config.workers, &gateway, &rx, grace).map_err(StartError::Workers)?;
+        tasks.push(tokio::spawn(workers.accept(listener, rx.clone())));
         tasks.push(tokio::spawn(follow_reloads(
             policies.clone(),
             metrics.clone(),

@@ -9,7 +9,7 @@ pub use metrics::PoolCollector;
 
 pub use pool::{PoolOptions, PoolStats, UpstreamBody, UpstreamError, UpstreamPool};
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{PathAndQuery, Uri};
@@ -29,8 +29,16 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::UPGRADE,
 ];
 
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(name) || name == "proxy-connection"
+}
+
 /// Remove hop-by-hop headers, including any the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // One pass of cheap name comparisons; most heads carry none, and removing by name hashes.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -57,24 +65,96 @@ pub fn upstream_uri(base: &Uri, path_and_query: Option<&PathAndQuery>) -> Result
     Ok(Uri::from_parts(parts)?)
 }
 
-fn version_label(version: Version) -> &'static str {
-    match version {
-        Version::HTTP_09 => "0.9",
-        Version::HTTP_10 => "1.0",
-        Version::HTTP_2 => "2",
-        Version::HTTP_3 => "3",
-        _ => "1.1",
-    }
+/// `via` entries for each protocol version (`1.1 warden`).
+fn via_entry(version: Version) -> HeaderValue {
+    HeaderValue::from_static(match version {
+        Version::HTTP_09 => "0.9 warden",
+        Version::HTTP_10 => "1.0 warden",
+        Version::HTTP_2 => "2 warden",
+        Version::HTTP_3 => "3 warden",
+        _ => "1.1 warden",
+    })
 }
 
 /// Append `value` to a comma-separated header, creating it if absent.
-fn append_list(headers: &mut HeaderMap, name: HeaderName, value: &str) {
-    let combined = match headers.get(&name).and_then(|v| v.to_str().ok()) {
-        Some(existing) if !existing.is_empty() => format!("{existing}, {value}"),
-        _ => value.to_string(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&combined) {
-        headers.insert(name, v);
+fn append_list(headers: &mut HeaderMap, name: HeaderName, value: HeaderValue) {
+    match headers.entry(name) {
+        header::Entry::Vacant(entry) => {
+            entry.insert(value);
+        }
+        header::Entry::Occupied(mut entry) => {
+            let existing = entry.get().as_bytes();
+            if existing.is_empty() {
+                entry.insert(value);
+                return;
+            }
+            let mut combined = Vec::with_capacity(existing.len() + 2 + value.len());
+            combined.extend_from_slice(existing);
+            combined.extend_from_slice(b", ");
+            combined.extend_from_slice(value.as_bytes());
+            if let Ok(v) = HeaderValue::from_bytes(&combined) {
+                entry.insert(v);
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// The last client address seen on this thread and its header value: a connection's
+    /// requests all come from one address, and formatting it showed in the profile.
+    static LAST_CLIENT: std::cell::RefCell<Option<(IpAddr, HeaderValue)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The `x-forwarded-for` entry for a client address.
+fn forwarded_for(ip: IpAddr) -> Option<HeaderValue> {
+    LAST_CLIENT.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((seen, value)) = last.as_ref()
+            && *seen == ip
+        {
+            return Some(value.clone());
+        }
+        let value = HeaderValue::from_maybe_shared(bytes::Bytes::from(ip.to_string())).ok()?;
+        *last = Some((ip, value.clone()));
+        Some(value)
+    })
+}
+
+/// What every upstream request head takes from the configured upstream, worked out once.
+#[derive(Debug, Clone)]
+pub struct UpstreamTarget {
+    host: Option<HeaderValue>,
+    /// The upstream URL's path without its trailing `/` (empty for most upstreams).
+    base_path: String,
+    base: Uri,
+}
+
+impl UpstreamTarget {
+    pub fn new(upstream: &Uri) -> UpstreamTarget {
+        UpstreamTarget {
+            host: upstream
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
+            base_path: upstream.path().trim_end_matches('/').to_string(),
+            base: upstream.clone(),
+        }
+    }
+
+    /// The origin-form request target: the base path joined with the request's.
+    fn origin_form(&self, path_and_query: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
+        if self.base_path.is_empty() {
+            let pq = path_and_query
+                .cloned()
+                .unwrap_or_else(|| PathAndQuery::from_static("/"));
+            return Ok(Uri::from(pq));
+        }
+        let uri = upstream_uri(&self.base, path_and_query)?;
+        Ok(Uri::from(
+            uri.path_and_query()
+                .cloned()
+                .unwrap_or_else(|| PathAndQuery::from_static("/")),
+        ))
     }
 }
 
@@ -82,43 +162,29 @@ fn append_list(headers: &mut HeaderMap, name: HeaderName, value: &str) {
 /// base path (the pool connects to its scheme and authority). The body is passed through as is.
 pub fn prepare_request(
     request: &mut Request<BoxBody>,
-    upstream: &Uri,
+    target: &UpstreamTarget,
     client: Option<SocketAddr>,
     request_id: &str,
 ) -> Result<(), http::Error> {
     let inbound_version = request.version();
-    let uri = upstream_uri(upstream, request.uri().path_and_query())?;
+    let uri = target.origin_form(request.uri().path_and_query())?;
     let headers = request.headers_mut();
     strip_hop_by_hop(headers);
-    if let Some(authority) = uri.authority()
-        && let Ok(host) = HeaderValue::from_str(authority.as_str())
-    {
-        headers.insert(header::HOST, host);
+    if let Some(host) = &target.host {
+        headers.insert(header::HOST, host.clone());
     }
-    if let Some(addr) = client {
-        append_list(
-            headers,
-            HeaderName::from_static("x-forwarded-for"),
-            &addr.ip().to_string(),
-        );
+    if let Some(ip) = client.and_then(|addr| forwarded_for(addr.ip())) {
+        append_list(headers, HeaderName::from_static("x-forwarded-for"), ip);
     }
     headers.insert(
         HeaderName::from_static("x-forwarded-proto"),
         HeaderValue::from_static("http"),
     );
-    append_list(
-        headers,
-        header::VIA,
-        &format!("{} warden", version_label(inbound_version)),
-    );
+    append_list(headers, header::VIA, via_entry(inbound_version));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert(HeaderName::from_static("x-request-id"), id);
     }
-    *request.uri_mut() = Uri::from(
-        uri.path_and_query()
-            .cloned()
-            .unwrap_or_else(|| PathAndQuery::from_static("/")),
-    );
+    *request.uri_mut() = uri;
     // Upstream connections are HTTP/1.1 whatever the client spoke.
     *request.version_mut() = Version::HTTP_11;
     Ok(())
@@ -127,11 +193,7 @@ pub fn prepare_request(
 /// Clean an upstream response head before it goes to the client.
 pub fn prepare_response(headers: &mut HeaderMap, version: Version) {
     strip_hop_by_hop(headers);
-    append_list(
-        headers,
-        header::VIA,
-        &format!("{} warden", version_label(version)),
-    );
+    append_list(headers, header::VIA, via_entry(version));
 }
 
 #[cfg(test)]
@@ -169,7 +231,13 @@ mod tests {
             .expect("request");
         let upstream: Uri = "http://127.0.0.1:11434".parse().expect("uri");
         let client: SocketAddr = "192.0.2.1:5555".parse().expect("addr");
-        prepare_request(&mut request, &upstream, Some(client), "abc").expect("prepare");
+        prepare_request(
+            &mut request,
+            &UpstreamTarget::new(&upstream),
+            Some(client),
+            "abc",
+        )
+        .expect("prepare");
         let h = request.headers();
         assert_eq!(h["host"], "127.0.0.1:11434");
         assert!(h.get("connection").is_none());
@@ -181,5 +249,30 @@ mod tests {
         assert_eq!(h["authorization"], "Bearer k");
         assert_eq!(h["x-request-id"], "abc");
         assert_eq!(request.uri().to_string(), "/api/tags");
+
+        // A base path is joined in front; the query stays.
+        let mut request = Request::builder()
+            .uri("/v1/models?x=1")
+            .header("via", "1.0 edge")
+            .body(Empty::new().map_err(|never| match never {}).boxed())
+            .expect("request");
+        let base: Uri = "http://10.0.0.5:8000/vllm/".parse().expect("uri");
+        prepare_request(&mut request, &UpstreamTarget::new(&base), None, "abc").expect("prepare");
+        assert_eq!(request.uri().to_string(), "/vllm/v1/models?x=1");
+        assert_eq!(request.headers()["host"], "10.0.0.5:8000");
+        assert_eq!(request.headers()["via"], "1.0 edge, 1.1 warden");
+    }
+
+    #[test]
+    fn heads_without_hop_by_hop_headers_are_left_alone() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.insert("x-custom", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers.len(), 2);
+        headers.insert("proxy-connection", HeaderValue::from_static("keep-alive"));
+        headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers.len(), 2);
     }
 }

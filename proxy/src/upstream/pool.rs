@@ -10,7 +10,9 @@
 //! in are all handed to the server before it flushes, and go out in one write, as nginx does.
 //! A connection that finished its exchange is parked in the pool (LIFO) and polled again by the
 //! next request that takes it; a reaper drops connections idle too long or closed by the
-//! upstream meanwhile. Dropping a response body mid-stream closes its connection, which is how
+//! upstream meanwhile. Each connection worker ([`crate::workers`]) has its own shard of the
+//! pool, so a connection is only ever polled by the thread whose event loop it is registered
+//! with (other threads, such as tests calling the gateway directly, share one more shard). Dropping a response body mid-stream closes its connection, which is how
 //! a client that leaves cancels generation upstream.
 
 use std::future::{Future, poll_fn};
@@ -42,8 +44,10 @@ pub struct PoolOptions {
     pub connect_timeout: Duration,
     /// Idle connections older than this are closed.
     pub idle_timeout: Duration,
-    /// Most idle connections kept; past it the oldest is closed.
+    /// Most idle connections kept per shard; past it the oldest is closed.
     pub max_idle: usize,
+    /// Connection workers (one shard each; one more for every other thread).
+    pub workers: usize,
 }
 
 impl Default for PoolOptions {
@@ -52,6 +56,7 @@ impl Default for PoolOptions {
             connect_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(90),
             max_idle: 256,
+            workers: 1,
         }
     }
 }
@@ -95,7 +100,8 @@ struct Inner {
     target: Uri,
     connector: HttpsConnector<HttpConnector>,
     builder: http1::Builder,
-    idle: Mutex<Vec<Idle>>,
+    /// Idle connections, one list per shard.
+    idle: Vec<Mutex<Vec<Idle>>>,
     options: PoolOptions,
     stats: PoolStats,
 }
@@ -113,10 +119,12 @@ impl std::fmt::Debug for Inner {
 struct Conn {
     send: http1::SendRequest<BoxBody>,
     io: http1::Connection<Io, BoxBody>,
+    /// The shard (worker) it was opened on and returns to.
+    shard: usize,
 }
 
 struct Idle {
-    conn: Conn,
+    conn: Box<Conn>,
     since: Instant,
 }
 
@@ -144,7 +152,7 @@ impl UpstreamPool {
             target,
             connector,
             builder: http1::Builder::new(),
-            idle: Mutex::new(Vec::new()),
+            idle: (0..=options.workers).map(|_| Mutex::default()).collect(),
             options,
             stats: PoolStats::default(),
         });
@@ -158,7 +166,11 @@ impl UpstreamPool {
 
     /// Idle connections parked now.
     pub fn idle(&self) -> usize {
-        self.inner.idle.lock().map_or(0, |idle| idle.len())
+        self.inner
+            .idle
+            .iter()
+            .map(|shard| shard.lock().map_or(0, |idle| idle.len()))
+            .sum()
     }
 
     /// Send `request` (origin-form URI, `Host` set) and wait for the response head. The
@@ -171,7 +183,8 @@ impl UpstreamPool {
         loop {
             let (conn, reused) = match self.checkout().await {
                 Some(conn) => (conn, true),
-                None => (self.connect().await?, false),
+                // Boxed: a connect's future is large and rare; the pooled path stays small.
+                None => (Box::pin(self.connect()).await?, false),
             };
             if reused {
                 self.inner.stats.reused.fetch_add(1, Ordering::Relaxed);
@@ -196,10 +209,10 @@ impl UpstreamPool {
     }
 
     /// The most recently parked connection that is still open and ready.
-    async fn checkout(&self) -> Option<Conn> {
+    async fn checkout(&self) -> Option<Box<Conn>> {
         loop {
             let idle = {
-                let mut idle = self.inner.idle.lock().ok()?;
+                let mut idle = self.inner.idle.get(self.inner.shard())?.lock().ok()?;
                 idle.pop()?
             };
             if idle.since.elapsed() > self.inner.options.idle_timeout {
@@ -215,7 +228,9 @@ impl UpstreamPool {
         }
     }
 
-    async fn connect(&self) -> Result<Conn, UpstreamError> {
+    /// A new connection, boxed so that the exchange, the response body and the pool move a
+    /// pointer rather than hyper's connection state (over a kilobyte).
+    async fn connect(&self) -> Result<Box<Conn>, UpstreamError> {
         let mut connector = self.inner.connector.clone();
         poll_fn(|cx| connector.poll_ready(cx))
             .await
@@ -231,13 +246,23 @@ impl UpstreamPool {
             .await
             .map_err(UpstreamError::Handshake)?;
         self.inner.stats.opened.fetch_add(1, Ordering::Relaxed);
-        Ok(Conn { send, io })
+        Ok(Box::new(Conn {
+            send,
+            io,
+            shard: self.inner.shard(),
+        }))
     }
 }
 
 impl Inner {
-    fn park(&self, conn: Conn) {
-        let Ok(mut idle) = self.idle.lock() else {
+    /// This thread's shard: its worker's, or the last one for any other thread.
+    fn shard(&self) -> usize {
+        let shared = self.idle.len() - 1;
+        crate::workers::current().map_or(shared, |worker| worker.min(shared))
+    }
+
+    fn park(&self, conn: Box<Conn>) {
+        let Some(Ok(mut idle)) = self.idle.get(conn.shard).map(Mutex::lock) else {
             return;
         };
         if idle.len() >= self.options.max_idle.max(1) {
@@ -269,11 +294,13 @@ fn spawn_reaper(pool: Weak<Inner>) {
             };
             let timeout = pool.options.idle_timeout;
             let mut cx = Context::from_waker(std::task::Waker::noop());
-            if let Ok(mut idle) = pool.idle.lock() {
-                idle.retain_mut(|entry| {
-                    entry.since.elapsed() <= timeout
-                        && Pin::new(&mut entry.conn.io).poll(&mut cx).is_pending()
-                });
+            for shard in &pool.idle {
+                if let Ok(mut idle) = shard.lock() {
+                    idle.retain_mut(|entry| {
+                        entry.since.elapsed() <= timeout
+                            && Pin::new(&mut entry.conn.io).poll(&mut cx).is_pending()
+                    });
+                }
             }
         }
     });
@@ -287,9 +314,9 @@ struct Failed {
 
 /// Write `request` on `conn` and read the response head, polling the connection in this task.
 async fn exchange(
-    mut conn: Conn,
+    mut conn: Box<Conn>,
     request: Request<BoxBody>,
-) -> Result<(Response<Incoming>, Option<Conn>), Failed> {
+) -> Result<(Response<Incoming>, Option<Box<Conn>>), Failed> {
     let response = conn.send.try_send_request(request);
     let mut response = std::pin::pin!(response);
     let mut io_done = false;
@@ -326,7 +353,7 @@ async fn exchange(
 /// back to the pool once the body has ended. Dropping it early closes the connection.
 pub struct UpstreamBody {
     incoming: Incoming,
-    conn: Option<Conn>,
+    conn: Option<Box<Conn>>,
     pool: Weak<Inner>,
 }
 
@@ -339,7 +366,7 @@ impl std::fmt::Debug for UpstreamBody {
 }
 
 impl UpstreamBody {
-    fn new(incoming: Incoming, conn: Option<Conn>, pool: Weak<Inner>) -> UpstreamBody {
+    fn new(incoming: Incoming, conn: Option<Box<Conn>>, pool: Weak<Inner>) -> UpstreamBody {
         let mut body = UpstreamBody {
             incoming,
             conn,
