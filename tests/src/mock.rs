@@ -48,6 +48,10 @@ struct State {
     gate: Semaphore,
     streams_cancelled: AtomicUsize,
     streams_completed: AtomicUsize,
+    /// When each cancelled stream saw its client (the gateway) go away.
+    cancelled_at: Mutex<Vec<std::time::Instant>>,
+    /// Stream frames handed to the connection so far, all streams together.
+    frames_sent: AtomicUsize,
 }
 
 /// A running mock upstream.
@@ -76,6 +80,8 @@ impl MockUpstream {
             gate: Semaphore::new(0),
             streams_cancelled: AtomicUsize::new(0),
             streams_completed: AtomicUsize::new(0),
+            cancelled_at: Mutex::default(),
+            frames_sent: AtomicUsize::new(0),
         });
         let st = state.clone();
         tokio::spawn(async move {
@@ -127,6 +133,21 @@ impl MockUpstream {
 
     pub fn streams_completed(&self) -> usize {
         self.state.streams_completed.load(Ordering::SeqCst)
+    }
+
+    /// When each cancelled stream noticed that the gateway dropped it (the mock watches for
+    /// that while it waits for its next frame, so this is the moment the connection closed).
+    pub fn cancelled_at(&self) -> Vec<std::time::Instant> {
+        self.state
+            .cancelled_at
+            .lock()
+            .expect("mock state not poisoned")
+            .clone()
+    }
+
+    /// Stream frames sent so far, all streams together.
+    pub fn frames_sent(&self) -> usize {
+        self.state.frames_sent.load(Ordering::SeqCst)
     }
 }
 
@@ -339,22 +360,43 @@ fn stream(
 ) -> Response<Body> {
     let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(1);
     tokio::spawn(async move {
+        let cancelled = |state: &State| {
+            state
+                .cancelled_at
+                .lock()
+                .expect("mock state not poisoned")
+                .push(std::time::Instant::now());
+            state.streams_cancelled.fetch_add(1, Ordering::SeqCst);
+        };
         for (i, frame) in frames.into_iter().enumerate() {
             if i > 0 {
-                if gated {
-                    match state.gate.acquire().await {
-                        Ok(permit) => permit.forget(),
-                        Err(_) => return,
+                // Waiting for the next frame, as a model generating it would: a gateway that
+                // goes away meanwhile is noticed at once.
+                let wait = async {
+                    if gated {
+                        match state.gate.acquire().await {
+                            Ok(permit) => permit.forget(),
+                            Err(_) => return false,
+                        }
                     }
-                }
-                if let Some(pace) = pace {
-                    tokio::time::sleep(pace).await;
+                    if let Some(pace) = pace {
+                        tokio::time::sleep(pace).await;
+                    }
+                    true
+                };
+                tokio::select! {
+                    go_on = wait => if !go_on { return },
+                    () = tx.closed() => {
+                        cancelled(&state);
+                        return;
+                    }
                 }
             }
             if tx.send(Ok(Frame::data(Bytes::from(frame)))).await.is_err() {
-                state.streams_cancelled.fetch_add(1, Ordering::SeqCst);
+                cancelled(&state);
                 return;
             }
+            state.frames_sent.fetch_add(1, Ordering::SeqCst);
         }
         state.streams_completed.fetch_add(1, Ordering::SeqCst);
     });
