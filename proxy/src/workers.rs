@@ -2,7 +2,7 @@
 //! threads, each running its own single-threaded tokio runtime, as nginx runs worker
 //! processes.
 //!
-//! The non-obvious choice (ADR 006): not tokio's work-stealing runtime. With it, every request
+//! The non-obvious choice (ADR 008): not tokio's work-stealing runtime. With it, every request
 //! woke a parked worker thread (about 2.5 futex calls per request at one request in flight, the
 //! largest share of the proxy's system time) and tasks of one exchange hopped between threads.
 //! Here a connection, its requests, its upstream connections (the pool keeps one shard per

@@ -156,7 +156,13 @@ async fn check_mode(mode: Mode) {
     })
     .await;
     // The upstream connections the cancelled streams used are gone, not parked for reuse.
-    assert_eq!(env.warden.gateway().upstream().idle(), 0, "{mode:?}");
+    let upstream = env.warden.gateway().upstream();
+    assert_eq!(upstream.idle(), 0, "{mode:?}");
+    let discarded = upstream
+        .stats()
+        .discarded
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(discarded, ROUTES.len() as u64, "{mode:?}");
 }
 
 #[tokio::test]

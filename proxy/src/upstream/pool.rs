@@ -1,7 +1,7 @@
 //! The upstream connection pool: HTTP/1.1 connections to the one upstream, each driven by the
 //! task that serves the client.
 //!
-//! The non-obvious choice (ADR 006): a connection is not a task of its own. hyper's pooled
+//! The non-obvious choice (ADR 008): a connection is not a task of its own. hyper's pooled
 //! client runs every connection in a spawned task and hands each decoded body chunk to the
 //! response body through a channel, so every streamed frame costs a cross-task wake-up and
 //! usually its own `write` to the client. Here the request's future and then its response body
@@ -12,8 +12,9 @@
 //! next request that takes it; a reaper drops connections idle too long or closed by the
 //! upstream meanwhile. Each connection worker ([`crate::workers`]) has its own shard of the
 //! pool, so a connection is only ever polled by the thread whose event loop it is registered
-//! with (other threads, such as tests calling the gateway directly, share one more shard). Dropping a response body mid-stream closes its connection, which is how
-//! a client that leaves cancels generation upstream.
+//! with (other threads, such as tests calling the gateway directly, share one more shard).
+//! Dropping a response body mid-stream closes its connection, which is how a client that
+//! leaves cancels generation upstream.
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
