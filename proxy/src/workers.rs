@@ -156,7 +156,12 @@ struct WorkerContext {
 
 impl WorkerContext {
     async fn run(mut self) {
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // Copy a response's frames into one flat buffer and write it in one call, as nginx
+        // does, instead of queueing each chunk's header, data and trailer as iovecs: hyper's
+        // queue holds 16 buffers, so a streamed answer whose upstream read brought in 50
+        // small frames went out in a dozen `writev`s; the copy costs far less.
+        builder.http1().writev(false);
         let graceful = GracefulShutdown::new();
         // Keeps a timer due within a second on this event loop. Without one, every request's
         // first timer (the upstream and idle timeouts) is the earliest on an idle loop, and

@@ -460,7 +460,9 @@ async fn client_disconnect_cancels_the_upstream_stream() {
             .expect("ok");
         // client and body dropped here: the connection closes mid-stream
     }
-    mock.release(100);
+    // The mock stays stalled: only the gateway noticing the client's close can end the
+    // upstream stream (releasing frames now would race the close against a write that the
+    // kernel still accepts).
     eventually("the upstream stream is cancelled", || {
         mock.streams_cancelled() == 1
     })
