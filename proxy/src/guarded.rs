@@ -276,8 +276,10 @@ pub(crate) async fn handle(
             status,
             worst: Arc::new(Mutex::new(None)),
             window: match policy.streaming {
-                warden_policies::StreamingMode::Window { size, overlap }
-                | warden_policies::StreamingMode::Async { size, overlap } => Some((size, overlap)),
+                warden_policies::StreamingMode::Window { size, overlap, .. }
+                | warden_policies::StreamingMode::Async { size, overlap, .. } => {
+                    Some((size, overlap))
+                }
                 _ => None,
             },
         });

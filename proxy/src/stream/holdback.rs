@@ -69,9 +69,9 @@ pub enum HoldbackMode {
 impl From<&StreamingMode> for HoldbackMode {
     fn from(mode: &StreamingMode) -> HoldbackMode {
         match *mode {
-            StreamingMode::Window { size, overlap } => HoldbackMode::Window { size, overlap },
+            StreamingMode::Window { size, overlap, .. } => HoldbackMode::Window { size, overlap },
             StreamingMode::Buffer => HoldbackMode::Buffer,
-            StreamingMode::Async { size, overlap } => HoldbackMode::Async { size, overlap },
+            StreamingMode::Async { size, overlap, .. } => HoldbackMode::Async { size, overlap },
         }
     }
 }
@@ -1881,6 +1881,7 @@ mod tests {
     fn modes_follow_the_policy() {
         assert_eq!(
             HoldbackMode::from(&StreamingMode::Window {
+                first: 10,
                 size: 10,
                 overlap: 2
             }),
@@ -1895,6 +1896,7 @@ mod tests {
         );
         assert_eq!(
             HoldbackMode::from(&StreamingMode::Async {
+                first: 7,
                 size: 7,
                 overlap: 1
             }),
