@@ -248,8 +248,8 @@ pub(crate) async fn handle(
         .is_some_and(|ct| {
             ct.starts_with("text/event-stream") || ct.starts_with("application/x-ndjson")
         });
-    let checks_response =
-        (gateway.checker.has_guard() && policy.guard.responses) || policy.code.responses;
+    let guard_judges_response = gateway.checker.has_guard() && policy.guard.responses;
+    let checks_response = guard_judges_response || policy.code.responses;
     let mut response = gateway.stream_back(upstream_response);
     if !status.is_success() || !checks_response {
         decision_headers(
@@ -290,7 +290,9 @@ pub(crate) async fn handle(
             &warn_findings(&prompt_report),
         );
         parts.headers.remove(header::CONTENT_LENGTH);
-        let mode = HoldbackMode::from(&policy.streaming);
+        // Only the code scanner checks this answer: prose is released as it arrives and only
+        // code waits for its scan (ADR 006).
+        let mode = HoldbackMode::for_policy(&policy.streaming, guard_judges_response);
         let body = moderate(body, kind, mode, checker);
         return Ok(Response::from_parts(parts, body));
     }
