@@ -240,6 +240,16 @@ fn assert_cut(kind: StreamKind, bytes: &[u8]) {
     }
 }
 
+/// An upstream that sends one frame per chunk, so the engine schedules checks between frames.
+fn frame_per_chunk(kind: StreamKind, words: &[&str]) -> BoxBody {
+    chunked_upstream(
+        stream_for(kind, words)
+            .into_iter()
+            .map(Bytes::from)
+            .collect(),
+    )
+}
+
 async fn collect(body: BoxBody) -> Result<Bytes, BoxError> {
     Ok(body.collect().await?.to_bytes())
 }
@@ -310,10 +320,15 @@ async fn window_and_buffer_never_release_unchecked_text_at_random_splits() {
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     for kind in KINDS {
         let upstream: String = stream_for(kind, &UNSAFE_WORDS).concat();
-        for round in 0..24 {
-            let mode = match round % 3 {
+        for round in 0..32 {
+            let mode = match round % 4 {
                 0 => HoldbackMode::Buffer,
                 1 => HoldbackMode::window(1 + rng.below(30), "FORBIDDEN".len()),
+                2 => HoldbackMode::Window(WindowSchedule::progressive(
+                    1 + rng.below(8),
+                    8 + rng.below(30),
+                    "FORBIDDEN".len(),
+                )),
                 _ => HoldbackMode::window(1, 8 + rng.below(5)),
             };
             let delay = Duration::from_micros(u64::try_from(rng.below(3)).expect("small") * 300);
@@ -568,16 +583,9 @@ async fn buffer_mode_holds_everything_until_the_end() {
 #[tokio::test]
 async fn window_checks_overlap_and_cover_every_character() {
     let words = ["aaaa", "bbbb", "cccc", "dddd", "ee"];
-    // One chunk per frame: the engine schedules checks between frames.
-    let upstream = chunked_upstream(
-        stream_for(StreamKind::OllamaGenerate, &words)
-            .into_iter()
-            .map(Bytes::from)
-            .collect(),
-    );
     let checker = ScriptedChecker::new("BAD");
     let body = moderate(
-        upstream,
+        frame_per_chunk(StreamKind::OllamaGenerate, &words),
         StreamKind::OllamaGenerate,
         HoldbackMode::window(8, 3),
         checker.clone(),
@@ -1014,4 +1022,231 @@ async fn long_streams_moderate_in_linear_time() {
         "moderated 20k frames ({total} bytes, {} checks) in {elapsed:?}",
         checker.summary().checks
     );
+}
+
+/// The next data frame, or `None` when the body ended, failed, or stayed silent for 5 s.
+async fn next_data(body: &mut BoxBody) -> Option<Bytes> {
+    tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .ok()
+        .flatten()
+        .and_then(|f| f.ok())
+        .and_then(|f| f.into_data().ok())
+}
+
+/// True when nothing comes out while every task is idle (under paused time, exact).
+async fn nothing_yet(body: &mut BoxBody) -> bool {
+    tokio::time::timeout(Duration::from_millis(50), body.frame())
+        .await
+        .is_err()
+}
+
+/// A code-only stream fed by a channel, judged by a checker that waits on the gate per check.
+fn gated_code_only(
+    kind: StreamKind,
+) -> (
+    mpsc::Sender<UpstreamItem>,
+    BoxBody,
+    Arc<ScriptedChecker>,
+    Arc<Notify>,
+) {
+    let (tx, upstream) = channel_upstream(16);
+    let gate = Arc::new(Notify::new());
+    let checker = ScriptedChecker::build("BAD", Duration::ZERO, Some(gate.clone()));
+    let body = moderate(upstream, kind, HoldbackMode::CodeOnly, checker.clone());
+    (tx, body, checker, gate)
+}
+
+// Paused time: a timeout only fires once every task is idle, so absence is exact.
+#[tokio::test(start_paused = true)]
+async fn code_only_releases_prose_at_once_and_holds_fences_until_scanned() {
+    let (tx, mut body, checker, gate) = gated_code_only(StreamKind::OllamaChat);
+    let line = |text: &str, done: bool| {
+        Bytes::from(format!(
+            "{}\n",
+            serde_json::json!({"model":"llama3","created_at":"t",
+                "message":{"role":"assistant","content":text},"done":done})
+        ))
+    };
+    let send = |b: Bytes| {
+        let tx = tx.clone();
+        async move { tx.send(Ok(Frame::data(b))).await.expect("engine reads") }
+    };
+    // Each prose frame comes out before the upstream sends the next one.
+    for prose in ["Sure. ", "Here is how:\n"] {
+        send(line(prose, false)).await;
+        assert_eq!(next_data(&mut body).await, Some(line(prose, false)));
+    }
+    assert!(checker.inputs().is_empty(), "prose needs no check");
+    // A partial fence at a frame boundary is held.
+    send(line("``", false)).await;
+    assert!(
+        nothing_yet(&mut body).await,
+        "a possible fence was released"
+    );
+    send(line("`sh\nls BAD\n", false)).await;
+    send(line("```\n", false)).await;
+    send(line("More prose.", false)).await;
+    // The block closed: its scan runs, and nothing from the fence on leaves before it passed.
+    assert!(nothing_yet(&mut body).await, "code left before its scan");
+    let inputs = checker.inputs();
+    assert_eq!(inputs.len(), 1);
+    assert_eq!(inputs[0].code_blocks.len(), 1);
+    assert_eq!(inputs[0].code_blocks[0].code, "ls BAD\n");
+    gate.notify_one();
+    // The scan flagged it: the fence's frames are dropped, the choice ends with content_filter.
+    let end = next_data(&mut body).await.expect("terminal frame");
+    let end: Value = serde_json::from_slice(&end).expect("json");
+    assert_eq!(end["done_reason"], "content_filter");
+    drop(tx);
+    let rest = collect(body).await.expect("clean end");
+    assert!(rest.is_empty(), "{rest:?}");
+    assert_eq!(checker.summary().end, StreamEnd::Cut);
+}
+
+#[tokio::test(start_paused = true)]
+async fn code_only_releases_a_passed_block_and_waits_for_the_final_check() {
+    let (tx, mut body, checker, gate) = gated_code_only(StreamKind::OpenAiChat);
+    let frames = openai_chat(&["Intro.\n", "```py\n", "print(1)\n", "```\n", "Bye."], 1);
+    // frames: ping, five deltas, finish, [DONE].
+    let send = |b: String| {
+        let tx = tx.clone();
+        async move {
+            tx.send(Ok(Frame::data(Bytes::from(b))))
+                .await
+                .expect("engine reads")
+        }
+    };
+    for frame in &frames[..2] {
+        send(frame.clone()).await;
+        assert_eq!(next_data(&mut body).await, Some(Bytes::from(frame.clone())));
+    }
+    for frame in &frames[2..] {
+        send(frame.clone()).await;
+    }
+    drop(tx);
+    let waited = tokio::time::timeout(Duration::from_millis(50), body.frame()).await;
+    assert!(waited.is_err(), "the block left before its scan passed");
+    // The block's scan, then the final check: each waits on the gate.
+    gate.notify_one();
+    tokio::task::yield_now().await;
+    gate.notify_one();
+    let rest = collect(body).await.expect("clean end");
+    assert_eq!(rest, frames[2..].concat().into_bytes());
+    let inputs = checker.inputs();
+    assert_eq!(inputs.len(), 2, "{inputs:?}");
+    assert_eq!(inputs[0].code_blocks.len(), 1);
+    assert!(inputs[1].is_final && inputs[1].code_blocks.is_empty());
+}
+
+#[tokio::test]
+async fn code_only_never_releases_unscanned_code_at_random_splits() {
+    let words = [
+        "Some ",
+        "pr\u{f8}se ",
+        "first.\n",
+        "``",
+        "`sh\n",
+        "echo BAD\n",
+        "``",
+        "`\n",
+        "after ",
+        "\u{1f600}",
+    ];
+    let prose = "Some pr\u{f8}se first.\n";
+    let mut rng = XorShift(0x0bad_c0de_1234_5678);
+    let mut run = |upstream: &str, delay: Duration, kind: StreamKind| {
+        let checker = ScriptedChecker::build("BAD", delay, None);
+        let chunks = random_chunks(upstream.as_bytes(), &mut rng);
+        let body = moderate(
+            chunked_upstream(chunks),
+            kind,
+            HoldbackMode::CodeOnly,
+            checker.clone(),
+        );
+        (body, checker)
+    };
+    for kind in KINDS {
+        let upstream: String = stream_for(kind, &words).concat();
+        for round in 0..16u64 {
+            let (body, _checker) = run(&upstream, Duration::from_micros(round % 3 * 300), kind);
+            let bytes = collect(body).await.expect("clean end");
+            let (texts, _) = client_view(kind, &bytes);
+            let text = texts.get(&0).cloned().unwrap_or_default();
+            assert_eq!(text, prose, "{kind:?}");
+            assert_cut(kind, &bytes);
+        }
+        // Without the trigger the stream passes byte for byte.
+        let safe: String = upstream.replace("BAD", "ok!");
+        let (body, checker) = run(&safe, Duration::ZERO, kind);
+        let bytes = collect(body).await.expect("clean end");
+        assert_eq!(bytes, safe.as_bytes(), "{kind:?}");
+        assert_eq!(checker.summary().checks, 2, "one scan, one final check");
+    }
+}
+
+#[tokio::test]
+async fn progressive_checks_grow_from_the_start_then_slide() {
+    // 40 frames of 4 characters: 160 characters.
+    let words: Vec<String> = (0..40).map(|i| format!("w{i:02} ")).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let checker = ScriptedChecker::new("BAD");
+    let body = moderate(
+        frame_per_chunk(StreamKind::OllamaGenerate, &words),
+        StreamKind::OllamaGenerate,
+        HoldbackMode::Window(WindowSchedule::progressive(8, 64, 4)),
+        checker.clone(),
+    );
+    collect(body).await.expect("clean end");
+    let points: Vec<(usize, usize, bool)> = checker
+        .inputs()
+        .iter()
+        .map(|i| (i.new_from, i.text.len(), i.is_final))
+        .collect();
+    assert_eq!(
+        points,
+        vec![
+            (0, 8, false),
+            (0, 16, false),
+            (0, 32, false),
+            (0, 64, false),
+            (60, 128, false),
+            (124, 160, true),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_window_is_released_before_the_upstream_goes_on() {
+    let (tx, upstream) = channel_upstream(16);
+    let checker = ScriptedChecker::new("BAD");
+    let mut body = moderate(
+        upstream,
+        StreamKind::OllamaGenerate,
+        HoldbackMode::Window(WindowSchedule::progressive(8, 1000, 200)),
+        checker.clone(),
+    );
+    let frames = stream_for(StreamKind::OllamaGenerate, &["abcd", "efgh", "ijkl"]);
+    for frame in &frames[..2] {
+        tx.send(Ok(Frame::data(Bytes::from(frame.clone()))))
+            .await
+            .expect("engine reads");
+    }
+    for frame in &frames[..2] {
+        assert_eq!(next_data(&mut body).await, Some(Bytes::from(frame.clone())));
+    }
+    // The next frame waits for the next point (16 characters) or the end.
+    tx.send(Ok(Frame::data(Bytes::from(frames[2].clone()))))
+        .await
+        .expect("engine reads");
+    assert!(
+        nothing_yet(&mut body).await,
+        "text past the checked prefix was released"
+    );
+    tx.send(Ok(Frame::data(Bytes::from(frames[3].clone()))))
+        .await
+        .expect("engine reads");
+    drop(tx);
+    let rest = collect(body).await.expect("clean end");
+    assert_eq!(rest, frames[2..].concat().into_bytes());
 }
