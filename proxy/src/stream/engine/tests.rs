@@ -977,19 +977,21 @@ async fn an_unclosed_fence_past_the_limit_fails_the_stream() {
             "aaaaaaaaaa",
         ],
     );
-    let checker = ScriptedChecker::new("BAD");
-    let body = moderate_with_limits(
-        chunked_upstream(frames.iter().map(|f| Bytes::from(f.clone())).collect()),
-        StreamKind::OllamaGenerate,
-        HoldbackMode::window(1000, 0),
-        checker.clone(),
-        HoldbackLimits {
-            max_held_bytes: frames[0].len() * 3,
-        },
-    );
-    let err = collect(body).await.expect_err("over the limit");
-    assert!(err.to_string().contains("exceeds"), "{err}");
-    assert_eq!(checker.summary().end, StreamEnd::HeldTooMuch);
+    for mode in [HoldbackMode::window(1000, 0), HoldbackMode::CodeOnly] {
+        let checker = ScriptedChecker::new("BAD");
+        let body = moderate_with_limits(
+            chunked_upstream(frames.iter().map(|f| Bytes::from(f.clone())).collect()),
+            StreamKind::OllamaGenerate,
+            mode,
+            checker.clone(),
+            HoldbackLimits {
+                max_held_bytes: frames[0].len() * 3,
+            },
+        );
+        let err = collect(body).await.expect_err("over the limit");
+        assert!(err.to_string().contains("exceeds"), "{mode:?}: {err}");
+        assert_eq!(checker.summary().end, StreamEnd::HeldTooMuch, "{mode:?}");
+    }
 }
 
 /// Guards against per-frame work that grows with the stream (a quadratic engine takes
