@@ -911,3 +911,33 @@ async fn without_a_guard_check_prose_streams_and_code_waits_for_its_scan() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_default_preset_without_a_guard_model_streams_prose_at_once() {
+    // Issue 12 as a new user meets it: `warden serve --upstream URL`, nothing else.
+    let mock = MockUpstream::start().await;
+    let config = warden::Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        admin_listen: "127.0.0.1:0".parse().expect("addr"),
+        upstream: mock.url().parse().expect("upstream url"),
+        ..warden::Config::default()
+    };
+    let warden = RunningServer::start_with(config, None)
+        .await
+        .expect("warden starts");
+    let env = Env {
+        mock,
+        warden,
+        _dir: tempfile::tempdir().expect("temp dir"),
+    };
+    let answer = "Short chat answer, five frames of it, each paced by the test.";
+    let (text, body) = read_gated_until(&env, answer, "12", |t| !t.is_empty()).await;
+    assert_eq!(
+        assembled(&text),
+        &answer[..12],
+        "the first frame came out on its own"
+    );
+    assert_eq!(env.mock.streams_completed(), 0);
+    let text = read_rest(&env, text, body).await;
+    assert_eq!(assembled(&text), answer);
+}
