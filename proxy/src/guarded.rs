@@ -61,16 +61,6 @@ fn api_key(headers: &HeaderMap) -> Option<&str> {
         .filter(|k| !k.is_empty())
 }
 
-fn stream_kind(route: Route) -> Option<StreamKind> {
-    match route {
-        Route::OpenAiChat => Some(StreamKind::OpenAiChat),
-        Route::OpenAiCompletions => Some(StreamKind::OpenAiCompletions),
-        Route::OllamaChat => Some(StreamKind::OllamaChat),
-        Route::OllamaGenerate => Some(StreamKind::OllamaGenerate),
-        Route::Passthrough => None,
-    }
-}
-
 /// The shared record of one guarded request, completed by whichever phase ends it.
 #[derive(Debug)]
 struct Audit {
@@ -262,7 +252,7 @@ pub(crate) async fn handle(
     }
     let history = conversation.prompts.first().cloned().unwrap_or_default();
     if is_stream {
-        let Some(kind) = stream_kind(ctx.route) else {
+        let Some(kind) = StreamKind::from_route(ctx.route) else {
             return Ok(response);
         };
         let checker = Arc::new(ResponseChecker {
