@@ -507,9 +507,11 @@ impl StreamChecker for ResponseChecker {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = CheckOutcome> + Send>> {
         let gateway = Arc::clone(&self.gateway);
         let policy = Arc::clone(&self.policy);
-        // Each check judges its window (the new text plus the overlap), so the guard's cost
-        // stays linear in the answer's length and a long harmless opening cannot dilute a
-        // harmful passage; buffer mode's single check covers the whole answer.
+        // Each check judges from `new_from`: the answer's start while the schedule grows to a
+        // full window (the kept context makes that cost only the new text), then a sliding
+        // window (the new text plus the overlap), so the guard's cost stays linear in the
+        // answer's length and a long harmless opening cannot dilute a harmful passage; buffer
+        // mode's single check covers the whole answer.
         // A check that found more than one window of new text (the upstream outran the
         // guard) judges it as consecutive windows, each `size + overlap` characters.
         let window = input.text.get(input.new_from..).unwrap_or(&input.text);

@@ -115,9 +115,11 @@ pub struct CheckInput {
     pub choice: u32,
     /// The whole text of this choice so far.
     pub text: Arc<str>,
-    /// Byte offset (on a char boundary) where the text not yet checked starts, moved back by
-    /// the window overlap. A checker that judges `text[new_from..]` sees every character at
-    /// least once and each window with `overlap` characters of context.
+    /// Byte offset (on a char boundary) where the judged text starts: 0 while the schedule
+    /// grows (each check judges the answer from its start, so a guard that kept the previous
+    /// check's context computes only the new text), then the start of the unchecked text moved
+    /// back by the window overlap. A checker that judges `text[new_from..]` sees every
+    /// character at least once and each sliding window with `overlap` characters of context.
     pub new_from: usize,
     /// Code blocks that closed since the previous check of this choice (at the final check,
     /// also a block left open by the end of the text, with `closed: false`).
