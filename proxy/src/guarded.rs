@@ -22,7 +22,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
-use warden_guard_model::{Turn, TurnRole};
+use warden_guard_model::{JudgedRole, Turn, TurnRole};
 use warden_policies::{Decision, Mode, Policy, RouteInfo, api_key_sha256};
 
 use crate::audit::{AuditRecord, StageRecord, now_rfc3339};
@@ -238,7 +238,10 @@ pub(crate) async fn handle(
         .is_some_and(|ct| {
             ct.starts_with("text/event-stream") || ct.starts_with("application/x-ndjson")
         });
-    let guard_judges_response = gateway.checker.has_guard() && policy.guard.responses;
+    // The guard judges the answer only with a model served and an active category for it
+    // (`Policy::guard_request`, the same test the checker applies).
+    let guard_judges_response =
+        gateway.checker.has_guard() && policy.guard_request(JudgedRole::Agent).is_some();
     let checks_response = guard_judges_response || policy.code.responses;
     let mut response = gateway.stream_back(upstream_response);
     if !status.is_success() || !checks_response {
