@@ -269,24 +269,76 @@ pub fn write_policy(p: &Policy, out: &mut dyn Write) -> std::io::Result<()> {
         p.code.on_warning.as_str(),
         p.code.on_info.as_str()
     )?;
-    match p.streaming {
-        StreamingMode::Window { size, overlap } => writeln!(
-            out,
-            "streaming: window of {size} characters, overlap {overlap} (frames held until judged)"
-        )?,
-        StreamingMode::Buffer => writeln!(
-            out,
-            "streaming: buffer (whole response judged before release)"
-        )?,
-        StreamingMode::Async { size, overlap } => writeln!(
-            out,
-            "streaming: async, windows of {size} characters, overlap {overlap} (streamed at once; a violation cuts the stream)"
-        )?,
+    for line in streaming_lines(p) {
+        writeln!(out, "{line}")?;
     }
     writeln!(
         out,
         "block response: status {}, message {:?}",
         p.block_response.status, p.block_response.message
+    )
+}
+
+/// What streaming does under a policy, as `explain` prints it. What is held back depends on
+/// which checks judge an answer: with only the code scanner (`guard.responses` off, no active
+/// category, or a gateway without a guard model) holding prose back serves no check.
+fn streaming_lines(p: &Policy) -> Vec<String> {
+    let guard = p.guard.responses && !p.guard.categories.is_empty();
+    let code = p.code.responses;
+    let code_only = "prose streams at once; a code block is held from its opening fence until \
+                     it closes and its scan passes";
+    let mut lines = Vec::new();
+    match p.streaming {
+        _ if !guard && !code => {
+            lines.push("streaming: answers are not checked (streamed as they arrive)".to_owned());
+            return lines;
+        }
+        StreamingMode::Async {
+            first,
+            size,
+            overlap,
+        } => lines.push(format!(
+            "streaming: async (streamed at once; a violation cuts the stream); guard checks {}",
+            schedule_text(first, size, overlap)
+        )),
+        StreamingMode::Window { .. } | StreamingMode::Buffer if !guard => {
+            lines.push(format!("streaming: only code is checked: {code_only}"));
+            return lines;
+        }
+        StreamingMode::Window {
+            first,
+            size,
+            overlap,
+        } => lines.push(format!(
+            "streaming: window (frames held until judged); guard checks {}",
+            schedule_text(first, size, overlap)
+        )),
+        StreamingMode::Buffer => {
+            lines.push("streaming: buffer (whole response judged before release)".to_owned());
+        }
+    }
+    if guard && code && !matches!(p.streaming, StreamingMode::Async { .. }) {
+        lines.push(format!("  served without a guard model: {code_only}"));
+    }
+    lines
+}
+
+/// The window schedule in words: the progressive checks, then the sliding windows.
+fn schedule_text(first: usize, size: usize, overlap: usize) -> String {
+    let mut at = first.clamp(1, size.max(1));
+    let mut points = vec![at];
+    while at < size {
+        at = (2 * at).min(size);
+        points.push(at);
+    }
+    let every = format!("every {size} characters, overlap {overlap}");
+    if points.len() == 1 {
+        return every;
+    }
+    let points: Vec<String> = points.iter().map(ToString::to_string).collect();
+    format!(
+        "at {} characters (each judging the answer from its start), then {every}",
+        points.join(", ")
     )
 }
 

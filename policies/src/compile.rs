@@ -34,6 +34,10 @@ pub const DEFAULT_GUARD_TIMEOUT_MS: u64 = 5000;
 pub const DEFAULT_WINDOW_CHARS: u32 = 1000;
 /// Default overlap for `window` streaming.
 pub const DEFAULT_OVERLAP_CHARS: u32 = 200;
+/// Default first window (capped at `window_chars`): long enough for the guard to judge a
+/// sentence or two, short enough that a chat answer starts within a few hundred
+/// milliseconds (docs/benchmarks.md, streaming section).
+pub const DEFAULT_FIRST_WINDOW_CHARS: u32 = 128;
 /// Default status of a block response.
 pub const DEFAULT_BLOCK_STATUS: u16 = 400;
 /// Default message of a block response.
@@ -896,6 +900,7 @@ fn compile_policy(
         .unwrap_or(RawStreamMode::Window);
     let window = first(chain, |p| p.streaming.as_ref()?.window_chars.clone());
     let overlap = first(chain, |p| p.streaming.as_ref()?.overlap_chars.clone());
+    let first_window = first(chain, |p| p.streaming.as_ref()?.first_window_chars.clone());
     let streaming = match mode {
         RawStreamMode::Buffer => StreamingMode::Buffer,
         RawStreamMode::Window | RawStreamMode::Async => {
@@ -927,11 +932,45 @@ fn compile_policy(
                     "lower overlap_chars or raise window_chars",
                 );
             }
-            let (size, overlap) = (size as usize, ov as usize);
+            let first_chars = match &first_window {
+                Some((fi, f)) if f.value == 0 => {
+                    rep(parsed, *fi, out).at(
+                        f.referenced,
+                        format!("{pfield}.streaming.first_window_chars"),
+                        "first_window_chars must be at least 1",
+                        "use a first window of about 128 characters",
+                    );
+                    size
+                }
+                Some((fi, f)) if size > 0 && f.value > size => {
+                    rep(parsed, *fi, out).at(
+                        f.referenced,
+                        format!("{pfield}.streaming.first_window_chars"),
+                        format!(
+                            "first_window_chars ({}) must not exceed window_chars ({size})",
+                            f.value
+                        ),
+                        "lower first_window_chars or raise window_chars (equal to window_chars: one \
+                         check per full window)",
+                    );
+                    size
+                }
+                Some((_, f)) => f.value,
+                None => DEFAULT_FIRST_WINDOW_CHARS.min(size),
+            };
+            let (first, size, overlap) = (first_chars as usize, size as usize, ov as usize);
             if mode == RawStreamMode::Async {
-                StreamingMode::Async { size, overlap }
+                StreamingMode::Async {
+                    first,
+                    size,
+                    overlap,
+                }
             } else {
-                StreamingMode::Window { size, overlap }
+                StreamingMode::Window {
+                    first,
+                    size,
+                    overlap,
+                }
             }
         }
     };

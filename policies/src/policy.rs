@@ -94,14 +94,23 @@ pub enum FailMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase", tag = "mode")]
 pub enum StreamingMode {
-    /// Hold frames back until their text is judged in windows of `size` characters, each
-    /// sharing `overlap` characters with the previous one.
-    Window { size: usize, overlap: usize },
+    /// Hold frames back until their text is judged: first after `first` characters, then at
+    /// twice the checked length (each check from the answer's start) up to `size`, then in
+    /// windows of `size` characters, each sharing `overlap` characters with the previous one.
+    Window {
+        first: usize,
+        size: usize,
+        overlap: usize,
+    },
     /// Buffer the whole response and judge it once.
     Buffer,
-    /// Stream at once and judge in the same windows behind the client; a violation cuts the
+    /// Stream at once and judge on the same schedule behind the client; a violation cuts the
     /// stream with the API's terminal frames (text already sent stays sent).
-    Async { size: usize, overlap: usize },
+    Async {
+        first: usize,
+        size: usize,
+        overlap: usize,
+    },
 }
 
 /// What a blocked client receives.

@@ -244,10 +244,17 @@ pub struct RawStreaming {
     /// `window` (default), `buffer` or `async`.
     #[serde(default)]
     pub mode: Option<RawStreamMode>,
-    /// Window size in characters for `window` mode (default 1000).
+    /// Window size in characters for `window` and `async` modes (default 1000).
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub window_chars: Option<Spanned<u32>>,
+    /// Characters the first guard check of an answer waits for (default 128, at most
+    /// `window_chars`). Later checks are due at twice the checked length, each judging the
+    /// answer from its start, until checks reach `window_chars`; from there windows slide.
+    /// Equal to `window_chars`: one check per full window from the start.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub first_window_chars: Option<Spanned<u32>>,
     /// Characters each window shares with the previous one (default 200, less than
     /// `window_chars`).
     #[serde(default)]

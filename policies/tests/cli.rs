@@ -279,6 +279,58 @@ async fn explain_falls_back_to_the_default_policy() {
 }
 
 #[tokio::test]
+async fn explain_says_what_streaming_holds_back() {
+    let policies = "version: 1
+policies:
+  - name: default
+  - name: code-only
+    guard: { responses: false }
+  - name: fixed-async
+    streaming: { mode: async, first_window_chars: 1000 }
+  - name: buffered
+    streaming: { mode: buffer }
+  - name: unchecked
+    guard: { responses: false }
+    code: { responses: false }
+routes:
+  - { match: { model: code-only }, policy: code-only }
+  - { match: { model: fixed-async }, policy: fixed-async }
+  - { match: { model: buffered }, policy: buffered }
+  - { match: { model: unchecked }, policy: unchecked }
+";
+    let dir = dir_with(&[("policies.yaml", policies)]);
+    let mut lines = Vec::new();
+    for model in [
+        "default",
+        "code-only",
+        "fixed-async",
+        "buffered",
+        "unchecked",
+    ] {
+        let (code, out) = run(
+            PolicyCommand::Explain {
+                dir: dir.path().to_path_buf(),
+                path: "/v1/chat/completions".to_owned(),
+                model: Some(model.to_owned()),
+                api_key: None,
+                headers: vec![],
+            },
+            &no_guard,
+        )
+        .await;
+        assert_eq!(code, ExitCode::SUCCESS);
+        lines.push(format!("{model}:"));
+        lines.extend(
+            out.lines()
+                .skip_while(|l| !l.starts_with("streaming:"))
+                .take_while(|l| !l.starts_with("block response:"))
+                .map(str::to_owned),
+        );
+    }
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[tokio::test]
 async fn explain_rejects_a_malformed_header() {
     let dir = dir_with(&[("policies.yaml", POLICIES)]);
     let mut out = Vec::new();

@@ -435,7 +435,14 @@ fn presets_compile_with_the_builtin_catalog() {
             .all(|c| c.action.as_str() == "block" && c.threshold == 0.5)
     );
     assert_eq!(p.fail_mode, FailMode::Closed);
-    assert!(matches!(p.streaming, StreamingMode::Window { .. }));
+    assert_eq!(
+        p.streaming,
+        StreamingMode::Window {
+            first: 128,
+            size: 1000,
+            overlap: 200
+        }
+    );
     assert_eq!(
         p.code_action(&[finding("x", Severity::Error)]).action,
         Action::Block
@@ -486,5 +493,50 @@ fn the_documented_example_is_valid() {
     assert_eq!(
         set.routes[1].api_key_sha256.as_deref(),
         Some(api_key_sha256("password").as_str())
+    );
+}
+
+fn streaming_of(streaming: &str) -> StreamingMode {
+    let text = format!("version: 1\npolicies:\n  - name: p\n    streaming: {streaming}\n");
+    let set = compile(
+        &[PolicySource {
+            name: PathBuf::from("p.yaml"),
+            text,
+        }],
+        &ScanCatalog::new(["py-eval"], ["python"]),
+    )
+    .expect("valid set");
+    set.default_policy.streaming
+}
+
+#[test]
+fn the_first_window_defaults_to_128_capped_at_the_window() {
+    let window = |first, size, overlap| StreamingMode::Window {
+        first,
+        size,
+        overlap,
+    };
+    assert_eq!(streaming_of("{ mode: window }"), window(128, 1000, 200));
+    // A window smaller than the default first window checks whole windows, as before.
+    assert_eq!(
+        streaming_of("{ window_chars: 48, overlap_chars: 16 }"),
+        window(48, 48, 16)
+    );
+    assert_eq!(
+        streaming_of("{ first_window_chars: 1000 }"),
+        window(1000, 1000, 200)
+    );
+    assert_eq!(
+        streaming_of("{ mode: async, first_window_chars: 64 }"),
+        StreamingMode::Async {
+            first: 64,
+            size: 1000,
+            overlap: 200
+        }
+    );
+    // Buffer mode has one final check: the window settings do not apply.
+    assert_eq!(
+        streaming_of("{ mode: buffer, first_window_chars: 64 }"),
+        StreamingMode::Buffer
     );
 }

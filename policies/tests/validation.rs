@@ -220,6 +220,20 @@ fn overlap_not_smaller_than_window() {
 }
 
 #[test]
+fn first_window_of_zero() {
+    insta::assert_snapshot!(one(
+        "version: 1\npolicies:\n  - name: default\n    streaming:\n      mode: window\n      first_window_chars: 0\n"
+    ));
+}
+
+#[test]
+fn first_window_larger_than_the_window() {
+    insta::assert_snapshot!(one(
+        "version: 1\npolicies:\n  - name: default\n    streaming:\n      mode: async\n      window_chars: 300\n      first_window_chars: 400\n"
+    ));
+}
+
+#[test]
 fn guard_timeout_out_of_range() {
     insta::assert_snapshot!(one(
         "version: 1\npolicies:\n  - name: default\n    failure:\n      guard_timeout_ms: 0\n"

@@ -22,7 +22,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
-use warden_guard_model::{Turn, TurnRole};
+use warden_guard_model::{JudgedRole, Turn, TurnRole};
 use warden_policies::{Decision, Mode, Policy, RouteInfo, api_key_sha256};
 
 use crate::audit::{AuditRecord, StageRecord, now_rfc3339};
@@ -59,16 +59,6 @@ fn api_key(headers: &HeaderMap) -> Option<&str> {
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty())
-}
-
-fn stream_kind(route: Route) -> Option<StreamKind> {
-    match route {
-        Route::OpenAiChat => Some(StreamKind::OpenAiChat),
-        Route::OpenAiCompletions => Some(StreamKind::OpenAiCompletions),
-        Route::OllamaChat => Some(StreamKind::OllamaChat),
-        Route::OllamaGenerate => Some(StreamKind::OllamaGenerate),
-        Route::Passthrough => None,
-    }
 }
 
 /// The shared record of one guarded request, completed by whichever phase ends it.
@@ -248,8 +238,11 @@ pub(crate) async fn handle(
         .is_some_and(|ct| {
             ct.starts_with("text/event-stream") || ct.starts_with("application/x-ndjson")
         });
-    let checks_response =
-        (gateway.checker.has_guard() && policy.guard.responses) || policy.code.responses;
+    // The guard judges the answer only with a model served and an active category for it
+    // (`Policy::guard_request`, the same test the checker applies).
+    let guard_judges_response =
+        gateway.checker.has_guard() && policy.guard_request(JudgedRole::Agent).is_some();
+    let checks_response = guard_judges_response || policy.code.responses;
     let mut response = gateway.stream_back(upstream_response);
     if !status.is_success() || !checks_response {
         decision_headers(
@@ -262,7 +255,7 @@ pub(crate) async fn handle(
     }
     let history = conversation.prompts.first().cloned().unwrap_or_default();
     if is_stream {
-        let Some(kind) = stream_kind(ctx.route) else {
+        let Some(kind) = StreamKind::from_route(ctx.route) else {
             return Ok(response);
         };
         let checker = Arc::new(ResponseChecker {
@@ -276,8 +269,10 @@ pub(crate) async fn handle(
             status,
             worst: Arc::new(Mutex::new(None)),
             window: match policy.streaming {
-                warden_policies::StreamingMode::Window { size, overlap }
-                | warden_policies::StreamingMode::Async { size, overlap } => Some((size, overlap)),
+                warden_policies::StreamingMode::Window { size, overlap, .. }
+                | warden_policies::StreamingMode::Async { size, overlap, .. } => {
+                    Some((size, overlap))
+                }
                 _ => None,
             },
         });
@@ -288,7 +283,9 @@ pub(crate) async fn handle(
             &warn_findings(&prompt_report),
         );
         parts.headers.remove(header::CONTENT_LENGTH);
-        let mode = HoldbackMode::from(&policy.streaming);
+        // Only the code scanner checks this answer: prose is released as it arrives and only
+        // code waits for its scan (ADR 006).
+        let mode = HoldbackMode::for_policy(&policy.streaming, guard_judges_response);
         let body = moderate(body, kind, mode, checker);
         return Ok(Response::from_parts(parts, body));
     }
@@ -513,9 +510,11 @@ impl StreamChecker for ResponseChecker {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = CheckOutcome> + Send>> {
         let gateway = Arc::clone(&self.gateway);
         let policy = Arc::clone(&self.policy);
-        // Each check judges its window (the new text plus the overlap), so the guard's cost
-        // stays linear in the answer's length and a long harmless opening cannot dilute a
-        // harmful passage; buffer mode's single check covers the whole answer.
+        // Each check judges from `new_from`: the answer's start while the schedule grows to a
+        // full window (the kept context makes that cost only the new text), then a sliding
+        // window (the new text plus the overlap), so the guard's cost stays linear in the
+        // answer's length and a long harmless opening cannot dilute a harmful passage; buffer
+        // mode's single check covers the whole answer.
         // A check that found more than one window of new text (the upstream outran the
         // guard) judges it as consecutive windows, each `size + overlap` characters.
         let window = input.text.get(input.new_from..).unwrap_or(&input.text);

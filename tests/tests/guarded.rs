@@ -808,3 +808,136 @@ async fn a_stream_keeps_its_policy_across_a_reload() {
     .await;
     assert!(assembled(&text).contains("pipe bomb"));
 }
+
+/// Opens a gated stream (the mock sends its first frame at once and each later one on
+/// [`MockUpstream::release`]) and reads client frames until `until` holds for the assembled
+/// text, releasing one upstream frame per client frame still missing. Returns the text and the
+/// open body.
+async fn read_gated_until(
+    env: &Env,
+    answer: &str,
+    piece: &str,
+    until: impl Fn(&str) -> bool,
+) -> (String, hyper::body::Incoming) {
+    let response = open(
+        &http1(),
+        request(
+            Method::POST,
+            &env.url("/v1/chat/completions"),
+            chat("tell me", true).to_string(),
+            &[
+                ("content-type", "application/json"),
+                ("x-mock-gated", "1"),
+                ("x-mock-answer", &percent_encode(answer)),
+                ("x-mock-piece", piece),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let mut text = String::new();
+    while !until(&assembled(&text)) {
+        // The gateway only needs what it has been sent; one more frame each round keeps the
+        // upstream well short of its end when the gateway releases early.
+        env.mock.release(1);
+        let frame = next_data(&mut body).await.expect("stream open");
+        text.push_str(&String::from_utf8_lossy(&frame.expect("stream frame")));
+    }
+    (text, body)
+}
+
+async fn read_rest(env: &Env, mut text: String, mut body: hyper::body::Incoming) -> String {
+    env.mock.release(1000);
+    while let Some(frame) = next_data(&mut body).await {
+        text.push_str(&String::from_utf8_lossy(&frame.expect("stream frame")));
+    }
+    text
+}
+
+#[tokio::test]
+async fn the_first_window_reaches_the_client_before_the_upstream_finishes() {
+    let env = env(&policy(
+        "enforce",
+        "{ mode: window, window_chars: 1000, first_window_chars: 32, overlap_chars: 16 }",
+        CLOSED,
+    ))
+    .await;
+    let answer = "Paris is the capital of France. It sits on the Seine and is known for its \
+                  museums, its cafes and the tower built for the world's fair of 1889. Many \
+                  visitors come every year to walk along the river and see the old town.";
+    let (text, body) = read_gated_until(&env, answer, "16", |t| !t.is_empty()).await;
+    assert!(
+        answer.starts_with(&assembled(&text)),
+        "released text is a prefix of the answer: {text}"
+    );
+    assert_eq!(
+        env.mock.streams_completed(),
+        0,
+        "content arrived only after the upstream finished"
+    );
+    let text = read_rest(&env, text, body).await;
+    assert_eq!(assembled(&text), answer);
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+}
+
+#[tokio::test]
+async fn without_a_guard_check_prose_streams_and_code_waits_for_its_scan() {
+    let env = env(&one_policy(
+        "    mode: enforce
+    guard: { template: lg2, responses: false }
+    code: { prompts: false, responses: true, severity_actions: { error: block, warning: warn, info: log } }
+    streaming: { mode: window, window_chars: 1000 }
+    failure: { mode: closed, guard_timeout_ms: 20000 }
+",
+    ))
+    .await;
+    let prose = "Here is a helper that reads a line of input and prints it back.\n";
+    let answer = format!(
+        "{prose}```c\n#include <stdio.h>\nint main(void) {{\n    char buf[16];\n    gets(buf);\n    \
+         printf(buf);\n    return 0;\n}}\n```\nHope it helps."
+    );
+    let (text, body) = read_gated_until(&env, &answer, "8", |t| t.len() >= prose.len()).await;
+    assert_eq!(assembled(&text), prose, "prose is released frame by frame");
+    assert_eq!(env.mock.streams_completed(), 0);
+    let text = read_rest(&env, text, body).await;
+    assert_eq!(
+        assembled(&text),
+        prose,
+        "the insecure block never left: {text}"
+    );
+    assert!(
+        text.contains(r#""finish_reason":"content_filter""#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_default_preset_without_a_guard_model_streams_prose_at_once() {
+    // Issue 12 as a new user meets it: `warden serve --upstream URL`, nothing else.
+    let mock = MockUpstream::start().await;
+    let config = warden::Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        admin_listen: "127.0.0.1:0".parse().expect("addr"),
+        upstream: mock.url().parse().expect("upstream url"),
+        ..warden::Config::default()
+    };
+    let warden = RunningServer::start_with(config, None)
+        .await
+        .expect("warden starts");
+    let env = Env {
+        mock,
+        warden,
+        _dir: tempfile::tempdir().expect("temp dir"),
+    };
+    let answer = "Short chat answer, five frames of it, each paced by the test.";
+    let (text, body) = read_gated_until(&env, answer, "12", |t| !t.is_empty()).await;
+    assert_eq!(
+        assembled(&text),
+        &answer[..12],
+        "the first frame came out on its own"
+    );
+    assert_eq!(env.mock.streams_completed(), 0);
+    let text = read_rest(&env, text, body).await;
+    assert_eq!(assembled(&text), answer);
+}

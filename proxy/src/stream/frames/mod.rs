@@ -1,10 +1,21 @@
-//! Incremental frame parsers over streamed response bytes, and per-choice text extraction for
-//! the four guarded streaming APIs.
+//! Frame codecs for the four guarded streaming APIs: incremental parsers over streamed
+//! response bytes, per-choice text extraction, and the terminal frames the gateway writes.
 //!
 //! Chunks may split frames anywhere, including inside a UTF-8 sequence: the parsers work on
 //! bytes and only decode a frame once its terminator has arrived. Every frame keeps its raw
 //! bytes so the hold-back engine can re-emit it unchanged; a frame whose payload is not JSON
 //! is an [`Payload::Opaque`] frame and passes through in order.
+//!
+//! - framing: `sse` (OpenAI) and `ndjson` (Ollama) cut bytes into frames and wrap JSON;
+//! - APIs: `openai` and `ollama` find the text and the finishes, and write terminal frames.
+
+mod ndjson;
+mod ollama;
+mod openai;
+mod sse;
+
+pub(crate) use openai::choice_index;
+pub use sse::SSE_DONE;
 
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
@@ -100,7 +111,13 @@ pub struct ChoiceDelta {
 pub struct FrameParser {
     kind: StreamKind,
     buf: BytesMut,
-    /// Where scanning for a terminator resumes (bytes before it were already scanned).
+    scan: ScanState,
+}
+
+/// Where a framing's terminator search stands in the parser's buffer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ScanState {
+    /// Where scanning resumes (bytes before it were already scanned).
     scan_from: usize,
     /// SSE: where the line being scanned starts.
     line_start: usize,
@@ -111,8 +128,7 @@ impl FrameParser {
         FrameParser {
             kind,
             buf: BytesMut::new(),
-            scan_from: 0,
-            line_start: 0,
+            scan: ScanState::default(),
         }
     }
 
@@ -130,9 +146,8 @@ impl FrameParser {
         self.buf.extend_from_slice(chunk);
         while let Some(end) = self.next_boundary() {
             let raw = self.buf.split_to(end).freeze();
-            self.scan_from = 0;
-            self.line_start = 0;
-            out.push(self.parse(raw));
+            self.scan = ScanState::default();
+            out.push(parse(self.kind, raw));
         }
     }
 
@@ -143,73 +158,27 @@ impl FrameParser {
             return None;
         }
         let raw = std::mem::take(&mut self.buf).freeze();
-        self.scan_from = 0;
-        self.line_start = 0;
-        Some(self.parse(raw))
+        self.scan = ScanState::default();
+        Some(parse(self.kind, raw))
     }
 
-    /// The length of the first complete frame in the buffer, if any.
     fn next_boundary(&mut self) -> Option<usize> {
-        let framing = self.kind.framing();
-        let mut i = self.scan_from;
-        while i < self.buf.len() {
-            if self.buf[i] == b'\n' {
-                match framing {
-                    Framing::Ndjson => return Some(i + 1),
-                    Framing::Sse => {
-                        let line = &self.buf[self.line_start..i];
-                        let line = line.strip_suffix(b"\r").unwrap_or(line);
-                        if line.is_empty() {
-                            return Some(i + 1);
-                        }
-                        self.line_start = i + 1;
-                    }
-                }
-            }
-            i += 1;
+        match self.kind.framing() {
+            Framing::Sse => sse::next_boundary(&self.buf, &mut self.scan),
+            Framing::Ndjson => ndjson::next_boundary(&self.buf, &mut self.scan),
         }
-        self.scan_from = i;
-        None
-    }
-
-    fn parse(&self, raw: Bytes) -> ParsedFrame {
-        let payload = match self.kind.framing() {
-            Framing::Sse => parse_sse(&raw, self.kind),
-            Framing::Ndjson => parse_json(&raw, self.kind),
-        };
-        ParsedFrame { raw, payload }
     }
 }
 
-fn parse_sse(raw: &[u8], kind: StreamKind) -> Payload {
-    let Ok(text) = std::str::from_utf8(raw) else {
-        return Payload::Opaque;
+fn parse(kind: StreamKind, raw: Bytes) -> ParsedFrame {
+    let payload = match kind.framing() {
+        Framing::Sse => match sse::payload(&raw) {
+            Ok(data) => parse_json(data.as_bytes(), kind),
+            Err(payload) => payload,
+        },
+        Framing::Ndjson => parse_json(&raw, kind),
     };
-    let mut data: Option<String> = None;
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.is_empty() || line.starts_with(':') {
-            continue;
-        }
-        let (field, value) = match line.split_once(':') {
-            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
-            None => (line, ""),
-        };
-        if field == "data" {
-            match &mut data {
-                Some(data) => {
-                    data.push('\n');
-                    data.push_str(value);
-                }
-                None => data = Some(value.to_string()),
-            }
-        }
-    }
-    match data {
-        None => Payload::Opaque,
-        Some(data) if data.trim() == "[DONE]" => Payload::Done,
-        Some(data) => parse_json(data.as_bytes(), kind),
-    }
+    ParsedFrame { raw, payload }
 }
 
 fn parse_json(bytes: &[u8], kind: StreamKind) -> Payload {
@@ -217,105 +186,37 @@ fn parse_json(bytes: &[u8], kind: StreamKind) -> Payload {
     if trimmed.first() != Some(&b'{') {
         return Payload::Opaque;
     }
-    match serde_json::from_slice::<Value>(trimmed) {
-        Ok(value) => {
-            let (deltas, finished) = extract(&value, kind);
-            Payload::Json(JsonFrame {
-                value,
-                deltas,
-                finished,
-            })
-        }
-        Err(_) => Payload::Opaque,
-    }
-}
-
-/// The per-choice text and finishes of one JSON frame.
-fn extract(value: &Value, kind: StreamKind) -> (Vec<ChoiceDelta>, Vec<u32>) {
+    let Ok(value) = serde_json::from_slice::<Value>(trimmed) else {
+        return Payload::Opaque;
+    };
     let mut deltas = Vec::new();
-    let mut finished = Vec::new();
-    let mut add = |choice: u32, text: &str| {
-        if !text.is_empty() {
-            deltas.push(ChoiceDelta {
-                choice,
-                text: text.to_string(),
-            });
+    let finished = match kind {
+        StreamKind::OpenAiChat => openai::extract(&value, true, &mut deltas),
+        StreamKind::OpenAiCompletions => openai::extract(&value, false, &mut deltas),
+        StreamKind::OllamaChat | StreamKind::OllamaGenerate => {
+            let chat = kind == StreamKind::OllamaChat;
+            if ollama::extract(&value, chat, &mut deltas) {
+                vec![0]
+            } else {
+                Vec::new()
+            }
         }
     };
-    match kind {
-        StreamKind::OpenAiChat | StreamKind::OpenAiCompletions => {
-            let choices = value.get("choices").and_then(Value::as_array);
-            for (position, choice) in choices.into_iter().flatten().enumerate() {
-                let index = choice_index(choice, position);
-                if kind == StreamKind::OpenAiChat {
-                    let delta = choice.get("delta");
-                    if let Some(text) = delta.and_then(|d| d.get("content")).and_then(Value::as_str)
-                    {
-                        add(index, text);
-                    }
-                    let calls = delta
-                        .and_then(|d| d.get("tool_calls"))
-                        .and_then(Value::as_array);
-                    for call in calls.into_iter().flatten() {
-                        if let Some(args) = call
-                            .get("function")
-                            .and_then(|f| f.get("arguments"))
-                            .and_then(Value::as_str)
-                        {
-                            add(index, args);
-                        }
-                    }
-                } else if let Some(text) = choice.get("text").and_then(Value::as_str) {
-                    add(index, text);
-                }
-                if choice.get("finish_reason").is_some_and(|r| !r.is_null()) {
-                    finished.push(index);
-                }
-            }
-        }
-        StreamKind::OllamaChat => {
-            let message = value.get("message");
-            if let Some(text) = message
-                .and_then(|m| m.get("content"))
-                .and_then(Value::as_str)
-            {
-                add(0, text);
-            }
-            // Ollama sends tool calls whole, with the arguments as an object: judge their JSON.
-            let calls = message
-                .and_then(|m| m.get("tool_calls"))
-                .and_then(Value::as_array);
-            for call in calls.into_iter().flatten() {
-                if let Some(args) = call.get("function").and_then(|f| f.get("arguments")) {
-                    match args {
-                        Value::String(s) => add(0, s),
-                        Value::Null => {}
-                        other => add(0, &other.to_string()),
-                    }
-                }
-            }
-            if value.get("done").and_then(Value::as_bool) == Some(true) {
-                finished.push(0);
-            }
-        }
-        StreamKind::OllamaGenerate => {
-            if let Some(text) = value.get("response").and_then(Value::as_str) {
-                add(0, text);
-            }
-            if value.get("done").and_then(Value::as_bool) == Some(true) {
-                finished.push(0);
-            }
-        }
-    }
-    (deltas, finished)
+    Payload::Json(JsonFrame {
+        value,
+        deltas,
+        finished,
+    })
 }
 
-pub(crate) fn choice_index(choice: &Value, position: usize) -> u32 {
-    choice
-        .get("index")
-        .and_then(Value::as_u64)
-        .and_then(|i| u32::try_from(i).ok())
-        .unwrap_or_else(|| u32::try_from(position).unwrap_or(u32::MAX))
+/// Adds a text delta; empty ones carry nothing to judge and are left out.
+fn push_delta(deltas: &mut Vec<ChoiceDelta>, choice: u32, text: &str) {
+    if !text.is_empty() {
+        deltas.push(ChoiceDelta {
+            choice,
+            text: text.to_string(),
+        });
+    }
 }
 
 /// Identity of the stream, copied from upstream frames into the terminal frames the gateway
@@ -356,74 +257,21 @@ impl StreamMeta {
 pub fn content_filter_frame(kind: StreamKind, meta: &StreamMeta, choice: u32) -> Bytes {
     let now = now_unix();
     let value = match kind {
-        StreamKind::OpenAiChat | StreamKind::OpenAiCompletions => {
-            let chat = kind == StreamKind::OpenAiChat;
-            let mut entry = serde_json::Map::new();
-            entry.insert("index".into(), Value::from(choice));
-            if chat {
-                entry.insert("delta".into(), Value::Object(serde_json::Map::new()));
-            } else {
-                entry.insert("text".into(), Value::from(""));
-            }
-            entry.insert("finish_reason".into(), Value::from("content_filter"));
-            let default_object = if chat {
-                "chat.completion.chunk"
-            } else {
-                "text_completion"
-            };
-            serde_json::json!({
-                "id": meta.id.clone().unwrap_or_else(|| Value::from(if chat { "chatcmpl-warden" } else { "cmpl-warden" })),
-                "object": meta.object.clone().unwrap_or_else(|| Value::from(default_object)),
-                "created": meta.created.clone().unwrap_or_else(|| Value::from(now)),
-                "model": meta.model.clone().unwrap_or_else(|| Value::from("")),
-                "choices": [Value::Object(entry)],
-            })
-        }
-        StreamKind::OllamaChat | StreamKind::OllamaGenerate => {
-            let mut map = serde_json::Map::new();
-            map.insert(
-                "model".into(),
-                meta.model.clone().unwrap_or_else(|| Value::from("")),
-            );
-            map.insert(
-                "created_at".into(),
-                meta.created_at
-                    .clone()
-                    .unwrap_or_else(|| Value::from(rfc3339_utc(now))),
-            );
-            if kind == StreamKind::OllamaChat {
-                map.insert(
-                    "message".into(),
-                    serde_json::json!({"role": "assistant", "content": ""}),
-                );
-            } else {
-                map.insert("response".into(), Value::from(""));
-            }
-            map.insert("done".into(), Value::from(true));
-            map.insert("done_reason".into(), Value::from("content_filter"));
-            Value::Object(map)
-        }
+        StreamKind::OpenAiChat => openai::content_filter(true, meta, choice, now),
+        StreamKind::OpenAiCompletions => openai::content_filter(false, meta, choice, now),
+        StreamKind::OllamaChat => ollama::content_filter(true, meta, now),
+        StreamKind::OllamaGenerate => ollama::content_filter(false, meta, now),
     };
     encode_frame(kind, &value)
 }
-
-/// The SSE end-of-stream sentinel.
-pub const SSE_DONE: &[u8] = b"data: [DONE]\n\n";
 
 /// Serialises a JSON payload as one frame of the kind's framing.
 pub fn encode_frame(kind: StreamKind, value: &Value) -> Bytes {
     let json = value.to_string();
     let mut out = Vec::with_capacity(json.len() + 8);
     match kind.framing() {
-        Framing::Sse => {
-            out.extend_from_slice(b"data: ");
-            out.extend_from_slice(json.as_bytes());
-            out.extend_from_slice(b"\n\n");
-        }
-        Framing::Ndjson => {
-            out.extend_from_slice(json.as_bytes());
-            out.push(b'\n');
-        }
+        Framing::Sse => sse::encode(&json, &mut out),
+        Framing::Ndjson => ndjson::encode(&json, &mut out),
     }
     Bytes::from(out)
 }
@@ -432,27 +280,6 @@ fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (Howard Hinnant's civil-from-days).
-fn rfc3339_utc(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 #[cfg(test)]
@@ -595,12 +422,5 @@ mod tests {
         let value: Value = serde_json::from_slice(&frame).expect("json line");
         assert_eq!(value["message"]["content"], "");
         assert_eq!(value["done_reason"], "content_filter");
-    }
-
-    #[test]
-    fn rfc3339_formats_known_dates() {
-        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339_utc(1_795_737_600), "2026-11-27T00:00:00Z");
-        assert_eq!(rfc3339_utc(951_782_400 + 3661), "2000-02-29T01:01:01Z");
     }
 }

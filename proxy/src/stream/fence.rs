@@ -1,0 +1,189 @@
+//! The per-choice code-fence tracker: where held-back code starts, and which closed blocks
+//! still need a scan.
+//!
+//! Code can only be scanned once its block is complete, so from the line that (possibly)
+//! opens a fence the engine holds text until the block closes and a scan passed. The tracker
+//! wraps [`StreamExtractor`] (which decides what is a fence, including a partial ``` at a
+//! frame boundary) and adds the byte offsets the release rule needs: where the open fence's
+//! line starts, and where the first closed-but-unscanned block starts.
+
+use warden_code_scan::{CodeBlock, StreamExtractor};
+
+#[derive(Debug, Default)]
+pub(super) struct FenceTracker {
+    extractor: StreamExtractor,
+    /// Blocks that closed since they were last taken for a check.
+    pending: Vec<CodeBlock>,
+    /// Where the first of `pending` starts (no later than its fence line).
+    pending_from: Option<usize>,
+    /// Where the line that (may) open the current code fence starts.
+    fence_from: Option<usize>,
+}
+
+/// Blocks taken for a check, and where the first of them starts.
+#[derive(Debug, Default)]
+pub(super) struct TakenBlocks {
+    pub blocks: Vec<CodeBlock>,
+    pub from: Option<usize>,
+}
+
+impl FenceTracker {
+    /// Feeds the delta that was just appended to `text` at byte `delta_start`.
+    pub fn push(&mut self, text: &str, delta_start: usize) {
+        let was_in_fence = self.extractor.in_fence();
+        let delta = &text[delta_start..];
+        // Nothing before the line this delta starts in was (possibly) a fence the extractor had
+        // not reported yet, so that line start bounds every new fence or block from below.
+        let line_start = text[..delta_start].rfind('\n').map_or(0, |i| i + 1);
+        let closed = self.extractor.push(delta);
+        let closed_any = !closed.is_empty();
+        if closed_any {
+            let block_from = match self.fence_from {
+                Some(from) if was_in_fence => from,
+                _ => line_start,
+            };
+            self.pending_from.get_or_insert(block_from);
+            self.pending.extend(closed);
+        }
+        if self.extractor.in_fence() {
+            self.fence_from = match self.fence_from {
+                // A block closed in this delta: the new fence opens after it.
+                Some(from) if was_in_fence && closed_any => Some(from.max(line_start)),
+                Some(from) if was_in_fence => Some(from),
+                _ => Some(line_start),
+            };
+        } else {
+            self.fence_from = None;
+        }
+    }
+
+    /// Blocks closed and not yet taken for a check.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Where the open (or possible) fence starts, if any.
+    pub fn fence_from(&self) -> Option<usize> {
+        self.fence_from
+    }
+
+    /// The first byte that may not leave before a scan: an open fence or a closed block not
+    /// yet taken for a check.
+    pub fn hold_from(&self) -> Option<usize> {
+        min_some(self.fence_from, self.pending_from)
+    }
+
+    /// Takes the closed blocks for a check.
+    pub fn take(&mut self) -> TakenBlocks {
+        TakenBlocks {
+            blocks: std::mem::take(&mut self.pending),
+            from: self.pending_from.take(),
+        }
+    }
+
+    /// Ends the text: takes the closed blocks plus a block left open (`closed: false`).
+    pub fn finish(&mut self) -> TakenBlocks {
+        let mut taken = self.take();
+        taken.from = min_some(taken.from, self.fence_from.take());
+        taken.blocks.extend(self.extractor.finish());
+        taken
+    }
+}
+
+pub(super) fn min_some(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `deltas` and returns the tracker and the whole text.
+    fn feed(deltas: &[&str]) -> (FenceTracker, String) {
+        let mut tracker = FenceTracker::default();
+        let mut text = String::new();
+        for delta in deltas {
+            let start = text.len();
+            text.push_str(delta);
+            tracker.push(&text, start);
+        }
+        (tracker, text)
+    }
+
+    #[test]
+    fn prose_holds_nothing() {
+        let (tracker, _) = feed(&["Hello, ", "world.\n", "More prose with `inline` code."]);
+        assert_eq!(tracker.hold_from(), None);
+        assert!(!tracker.has_pending());
+    }
+
+    #[test]
+    fn an_open_fence_holds_from_its_line() {
+        let (tracker, text) = feed(&["Intro.\n", "```py", "thon\nimport os\n"]);
+        assert_eq!(tracker.fence_from(), Some(text.find("```").expect("fence")));
+        assert_eq!(tracker.hold_from(), tracker.fence_from());
+    }
+
+    #[test]
+    fn a_partial_fence_at_a_frame_boundary_is_held() {
+        for partial in ["`", "``", "```", "  ``"] {
+            let (tracker, text) = feed(&["Intro.\n", partial]);
+            assert_eq!(tracker.hold_from(), Some("Intro.\n".len()), "{partial:?}");
+            assert_eq!(text.len(), "Intro.\n".len() + partial.len());
+        }
+        // Backticks in the middle of a line cannot open a fence.
+        let (tracker, _) = feed(&["Intro ``", "`"]);
+        assert_eq!(tracker.hold_from(), None);
+        // A partial fence that turns out to be prose is released again.
+        let (tracker, _) = feed(&["Intro.\n", "``", " is two backticks.\n"]);
+        assert_eq!(tracker.hold_from(), None);
+    }
+
+    #[test]
+    fn a_closed_block_holds_from_its_fence_until_taken() {
+        let (mut tracker, text) = feed(&["Intro.\n", "```sh\n", "ls\n", "```\n", "After."]);
+        let fence = text.find("```sh").expect("fence");
+        assert_eq!(tracker.fence_from(), None);
+        assert!(tracker.has_pending());
+        assert_eq!(tracker.hold_from(), Some(fence));
+        let taken = tracker.take();
+        assert_eq!(taken.from, Some(fence));
+        assert_eq!(taken.blocks.len(), 1);
+        assert_eq!(taken.blocks[0].code, "ls\n");
+        assert_eq!(tracker.hold_from(), None);
+    }
+
+    #[test]
+    fn a_block_inside_one_delta_holds_from_that_delta_s_line() {
+        let (tracker, _) = feed(&["Intro.\n", "Here:\n```sh\nls\n```\nok"]);
+        assert_eq!(tracker.hold_from(), Some("Intro.\n".len()));
+    }
+
+    #[test]
+    fn a_new_fence_after_a_closed_one_keeps_the_first_block_held() {
+        let (mut tracker, text) = feed(&["```a\n", "x\n", "```\n", "mid\n", "```b\n", "y\n"]);
+        assert_eq!(tracker.hold_from(), Some(0));
+        assert_eq!(
+            tracker.fence_from(),
+            Some(text.find("```b").expect("second"))
+        );
+        let first = tracker.take();
+        assert_eq!(first.from, Some(0));
+        assert_eq!(tracker.hold_from(), tracker.fence_from());
+        let last = tracker.finish();
+        assert_eq!(last.from, Some(text.find("```b").expect("second")));
+        assert_eq!(last.blocks.len(), 1);
+        assert!(!last.blocks[0].closed);
+        assert_eq!(tracker.hold_from(), None);
+    }
+
+    #[test]
+    fn offsets_are_bytes_on_char_boundaries() {
+        let (tracker, text) = feed(&["é😀\n", "```\n", "ü\n"]);
+        let from = tracker.hold_from().expect("held");
+        assert_eq!(&text[from..], "```\nü\n");
+    }
+}
