@@ -10,16 +10,39 @@ use warden_e2e::client::{
     self, Answer, eventually, h2c, http1, next_data, open, post_json, request, send,
 };
 
-/// The foundation's behaviour: a policy that checks nothing, so the gateway is a plain
-/// streaming reverse proxy.
+/// What the gateway checks in a conformance run. Every streaming check runs under both: a
+/// gateway with its built-in `default` preset (code scanning of answers on) must stream like
+/// a plain proxy for answers that hold no code.
+#[derive(Debug, Clone, Copy)]
+enum Setup {
+    /// A policy that checks nothing: the gateway is a plain streaming reverse proxy.
+    PassThrough,
+    /// No `--policies`: the built-in `default` preset, as `warden serve --upstream URL` runs.
+    DefaultPreset,
+}
+
+const SETUPS: [Setup; 2] = [Setup::PassThrough, Setup::DefaultPreset];
+
+/// The foundation's behaviour: a policy that checks nothing.
 async fn start(upstream: &str, tweak: impl FnOnce(&mut Config)) -> RunningServer {
+    start_as(Setup::PassThrough, upstream, tweak).await
+}
+
+async fn start_as(setup: Setup, upstream: &str, tweak: impl FnOnce(&mut Config)) -> RunningServer {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    let dir = DIR.get_or_init(|| warden_e2e::policy_dir(warden_e2e::PASSTHROUGH_POLICY));
+    let policies = match setup {
+        Setup::PassThrough => Some(
+            DIR.get_or_init(|| warden_e2e::policy_dir(warden_e2e::PASSTHROUGH_POLICY))
+                .path()
+                .to_path_buf(),
+        ),
+        Setup::DefaultPreset => None,
+    };
     let mut config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         admin_listen: "127.0.0.1:0".parse().expect("addr"),
         upstream: upstream.parse().expect("upstream url"),
-        policies: Some(dir.path().to_path_buf()),
+        policies,
         ..Config::default()
     };
     tweak(&mut config);
@@ -40,8 +63,14 @@ fn chat_body(stream: bool) -> serde_json::Value {
 
 #[tokio::test]
 async fn unary_chat_passes_through_unchanged() {
+    for setup in SETUPS {
+        unary_chat_unchanged(setup).await;
+    }
+}
+
+async fn unary_chat_unchanged(setup: Setup) {
     let mock = MockUpstream::start().await;
-    let warden = start(&mock.url(), |_| {}).await;
+    let warden = start_as(setup, &mock.url(), |_| {}).await;
     let client = http1();
     let direct = post_json(
         &client,
@@ -57,8 +86,8 @@ async fn unary_chat_passes_through_unchanged() {
         &[],
     )
     .await;
-    assert_eq!(via.status, StatusCode::OK);
-    assert_eq!(via.body, direct.body);
+    assert_eq!(via.status, StatusCode::OK, "{setup:?}");
+    assert_eq!(via.body, direct.body, "{setup:?}");
     assert_eq!(via.headers["content-type"], "application/json");
     assert!(via.headers.contains_key("x-request-id"));
     assert_eq!(via.headers["via"], "1.1 warden");
@@ -73,13 +102,14 @@ async fn unary_chat_passes_through_unchanged() {
 /// Read the first frame, then let the mock produce the next one only after the client has
 /// it: a gateway that buffered would never deliver the first frame and the test would fail.
 async fn assert_incremental(
+    setup: Setup,
     path: &str,
     body: serde_json::Value,
     content_type: &str,
     frames: usize,
 ) {
     let mock = MockUpstream::start().await;
-    let warden = start(&mock.url(), |_| {}).await;
+    let warden = start_as(setup, &mock.url(), |_| {}).await;
     let client = http1();
     let req = request(
         Method::POST,
@@ -103,6 +133,8 @@ async fn assert_incremental(
         frames + 1
     };
     for i in 0..total {
+        // A gateway that held this frame back would wait for the next one, which the mock
+        // only sends after the client has this one: the test would time out here.
         let data = next_data(&mut body)
             .await
             .expect("more frames")
@@ -140,38 +172,46 @@ async fn assert_incremental(
 
 #[tokio::test]
 async fn sse_streams_incrementally() {
-    assert_incremental(
-        "/v1/chat/completions",
-        chat_body(true),
-        "text/event-stream",
-        4,
-    )
-    .await;
-    assert_incremental(
-        "/v1/completions",
-        json!({"model":"llama3","prompt":"Hi","stream":true}),
-        "text/event-stream",
-        3,
-    )
-    .await;
+    for setup in SETUPS {
+        assert_incremental(
+            setup,
+            "/v1/chat/completions",
+            chat_body(true),
+            "text/event-stream",
+            4,
+        )
+        .await;
+        assert_incremental(
+            setup,
+            "/v1/completions",
+            json!({"model":"llama3","prompt":"Hi","stream":true}),
+            "text/event-stream",
+            3,
+        )
+        .await;
+    }
 }
 
 #[tokio::test]
 async fn ndjson_streams_incrementally() {
-    assert_incremental(
-        "/api/chat",
-        json!({"model":"llama3","messages":[{"role":"user","content":"Hi"}]}),
-        "application/x-ndjson",
-        4,
-    )
-    .await;
-    assert_incremental(
-        "/api/generate",
-        json!({"model":"llama3","prompt":"Hi"}),
-        "application/x-ndjson",
-        3,
-    )
-    .await;
+    for setup in SETUPS {
+        assert_incremental(
+            setup,
+            "/api/chat",
+            json!({"model":"llama3","messages":[{"role":"user","content":"Hi"}]}),
+            "application/x-ndjson",
+            4,
+        )
+        .await;
+        assert_incremental(
+            setup,
+            "/api/generate",
+            json!({"model":"llama3","prompt":"Hi"}),
+            "application/x-ndjson",
+            3,
+        )
+        .await;
+    }
 }
 
 #[tokio::test]
@@ -417,8 +457,14 @@ async fn slow_upstream_headers_are_504() {
 
 #[tokio::test]
 async fn stalled_stream_is_cut_not_presented_as_complete() {
+    for setup in SETUPS {
+        stalled_stream_is_cut_not_presented_as_complete_under(setup).await;
+    }
+}
+
+async fn stalled_stream_is_cut_not_presented_as_complete_under(setup: Setup) {
     let mock = MockUpstream::start().await;
-    let warden = start(&mock.url(), |c| {
+    let warden = start_as(setup, &mock.url(), |c| {
         c.stream_idle_timeout = Duration::from_secs(1)
     })
     .await;
@@ -443,8 +489,14 @@ async fn stalled_stream_is_cut_not_presented_as_complete() {
 
 #[tokio::test]
 async fn client_disconnect_cancels_the_upstream_stream() {
+    for setup in SETUPS {
+        client_disconnect_cancels_the_upstream_stream_under(setup).await;
+    }
+}
+
+async fn client_disconnect_cancels_the_upstream_stream_under(setup: Setup) {
     let mock = MockUpstream::start().await;
-    let warden = start(&mock.url(), |_| {}).await;
+    let warden = start_as(setup, &mock.url(), |_| {}).await;
     {
         let client = http1();
         let req = request(
@@ -484,8 +536,14 @@ async fn client_disconnect_cancels_the_upstream_stream() {
 
 #[tokio::test]
 async fn graceful_shutdown_finishes_in_flight_streams() {
+    for setup in SETUPS {
+        graceful_shutdown_finishes_in_flight_streams_under(setup).await;
+    }
+}
+
+async fn graceful_shutdown_finishes_in_flight_streams_under(setup: Setup) {
     let mock = MockUpstream::start().await;
-    let warden = start(&mock.url(), |_| {}).await;
+    let warden = start_as(setup, &mock.url(), |_| {}).await;
     let addr = warden.addr();
     let client = http1();
     let req = request(
