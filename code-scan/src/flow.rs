@@ -398,6 +398,23 @@ fn last_named(node: Node<'_>) -> Option<Node<'_>> {
     node.named_child(count.checked_sub(1)?)
 }
 
+/// The last named child that is an expression, not punctuation (`{`, `}` of C#'s
+/// interpolation, a format clause).
+fn last_expression(node: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = node.walk();
+    let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+    children.into_iter().rev().find(|c| {
+        let k = c.kind();
+        !(k.contains("brace")
+            || k.contains("delimiter")
+            || k.ends_with("_start")
+            || k.ends_with("_end")
+            || k.contains("format_clause")
+            || k.contains("alignment_clause")
+            || k.contains("comment"))
+    })
+}
+
 fn is(kind: &str, list: &[&str]) -> bool {
     list.contains(&kind)
 }
@@ -941,11 +958,21 @@ fn unquote(s: &str) -> &str {
 }
 
 /// `a::b`, `a->b`, `a?.b`, `$a` become `a.b`, `a`.
+/// Generic arguments (`EvaluateAsync<int>`, `Hmac::<Sha1>`) are dropped.
 fn normalise_path(s: &str) -> String {
     let s = s.replace("::", ".").replace("->", ".").replace("?.", ".");
-    s.chars()
-        .filter(|c| !c.is_whitespace() && *c != '$' && *c != '@' && *c != '&' && *c != '*')
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    let mut angle = 0usize;
+    for c in s.chars() {
+        match c {
+            '<' => angle += 1,
+            '>' if angle > 0 => angle -= 1,
+            _ if angle > 0 => {}
+            c if c.is_whitespace() || matches!(c, '$' | '@' | '&' | '*') => {}
+            c => out.push(c),
+        }
+    }
+    out.replace("..", ".")
 }
 
 fn require_target(value: Node<'_>, code: &str) -> Option<String> {
@@ -1469,7 +1496,7 @@ impl<'a, 't> Evaluator<'a, 't> {
                 .or_else(|| node.child_by_field_name("expression"))
                 .or_else(|| node.child_by_field_name("argument"))
                 .or_else(|| node.child_by_field_name("operand"))
-                .or_else(|| last_named(node));
+                .or_else(|| last_expression(node));
             return match inner {
                 Some(i) if i.id() != node.id() => self.eval_in(i, env, depth + 1),
                 _ => Val::lit(text(node, code)),
