@@ -22,7 +22,7 @@ EXT = {
     ".py": Language.PYTHON, ".js": Language.JAVASCRIPT, ".ts": Language.JAVASCRIPT,
     ".tsx": Language.JAVASCRIPT, ".c": Language.C, ".cpp": Language.CPP, ".cs": Language.CSHARP,
     ".java": Language.JAVA, ".php": Language.PHP, ".rs": Language.RUST, ".kt": Language.KOTLIN,
-    ".rb": Language.RUBY, ".swift": Language.SWIFT,
+    ".rb": Language.RUBY, ".swift": Language.SWIFT, ".go": None,
 }
 
 
@@ -31,10 +31,14 @@ async def main() -> None:
     iterations = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     files = []
     warm = False
+    seen = set()
     for line in (root / "labels.tsv").read_text().splitlines():
         if not line or line.startswith("#"):
             continue
         rel = line.split("\t")[0]
+        if rel in seen:  # the independent corpus has one row per labelled line
+            continue
+        seen.add(rel)
         path = root / rel
         text = path.read_text()
         language = EXT.get(path.suffix)

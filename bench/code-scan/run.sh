@@ -32,3 +32,13 @@ echo "== timing Code Shield ($CS_ITER iterations per file)" >&2
 MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
 python3 bench/code-scan/report.py code-scan/corpus "$OUT/warden.json" "$OUT/codeshield.json" \
   docs/bench-code-scan.md "bench/code-scan/run.sh $WARDEN_ITER $CS_ITER" "$MACHINE"
+
+echo "== independent corpus: timing both, scoring both at line level" >&2
+IND="code-scan/corpus-independent"
+./target/release/examples/bench "$IND" "$WARDEN_ITER" > "$OUT/warden-independent.json"
+"$VENV/bin/python" bench/code-scan/codeshield_bench.py "$IND" "$CS_ITER" > "$OUT/codeshield-independent.json" 2> "$OUT/codeshield-independent.log"
+cargo test -q -p warden-code-scan --test independent -- --nocapture > "$OUT/warden-independent.txt" 2>&1
+python3 bench/code-scan/independent_codeshield.py "$IND" "$OUT/codeshield-independent.json" > "$OUT/codeshield-independent.md"
+python3 bench/code-scan/report_independent.py docs/bench-code-scan.md "$OUT/warden-independent.json" \
+  "$OUT/codeshield-independent.json" "$OUT/warden-independent.txt" "$OUT/codeshield-independent.md" \
+  bench/code-scan/results/independent-baseline.txt

@@ -3,6 +3,7 @@
 //! every sample. Prints one JSON object: per-file samples (microseconds) and summary figures.
 //!
 //! `cargo run --release -p warden-code-scan --example bench -- code-scan/corpus [ITER]`
+//! (or `code-scan/corpus-independent`, whose labels have one row per line)
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -35,11 +36,16 @@ fn main() {
     let mut file_medians = Vec::new();
     let mut files = Vec::new();
     let mut cwe_by_path = serde_json::Map::new();
+    let mut seen = std::collections::HashSet::new();
     for line in labels
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
     {
         let rel = line.split('\t').next().expect("path column");
+        // The independent corpus labels lines: one row per line, several per file.
+        if !seen.insert(rel.to_string()) {
+            continue;
+        }
         let path = root.join(rel);
         let text = std::fs::read_to_string(&path).expect("corpus file");
         let (options, language) = options_for_input(Some(Path::new(&path)), None);

@@ -30,6 +30,7 @@ mod detect;
 pub mod error;
 pub mod extract;
 pub mod finding;
+mod flow;
 pub mod language;
 pub mod rules;
 pub mod sarif;

@@ -77,8 +77,63 @@ struct RawRule {
     /// (e.g. `from defusedxml` makes `ElementTree.fromstring` safe).
     #[serde(default)]
     unless_block: Option<String>,
+    /// Local data flow instead of `query`/`regex`: sources, sanitisers and sinks.
+    #[serde(default)]
+    flow: Option<RawFlow>,
     /// Code that must be flagged and look-alikes that must pass.
     examples: RawExamples,
+}
+
+/// A `flow` matcher as written. Every pattern is a regex over a dotted path (`os.system`,
+/// `std.process.Command.new`, `request.args.get`, `new ProcessStartInfo`), matched whole,
+/// after import aliases (`import subprocess as sp`, `from os import system`) are resolved.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlow {
+    /// Paths whose values are tainted (`request\.args.*`, `input`, `(parameter)` for function
+    /// parameters). Empty: any value not built only from literals is tainted.
+    #[serde(default)]
+    sources: Vec<String>,
+    /// Calls whose result is clean (`shlex\.quote`, `escapeshellarg`).
+    #[serde(default)]
+    sanitizers: Vec<String>,
+    /// Where a tainted (or, with `insecure_value`, an insecure constant) value must not arrive.
+    sinks: Vec<RawSink>,
+    /// Fire on a constant value matching this regex (`(?i)md5|sha1`, `False|0`) instead of
+    /// on a tainted value.
+    #[serde(default)]
+    insecure_value: Option<String>,
+    /// Fire on a tainted value only when its resolved text (literal parts, `?` for the rest)
+    /// matches this regex, e.g. SQL keywords: `(?is).*\b(select|insert|update|delete)\b.*`.
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// One sink of a `flow` matcher.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSink {
+    /// The callee's dotted path (`os\.(system|popen)`).
+    #[serde(default)]
+    call: Option<String>,
+    /// Or the dotted path of an assignment's target (`.*\.innerHTML`).
+    #[serde(default)]
+    assign: Option<String>,
+    /// Positional arguments (0-based) that are checked; default: all of them; `[]`: the call
+    /// itself is the finding (for APIs that are insecure whatever their arguments).
+    #[serde(default)]
+    args: Option<Vec<usize>>,
+    /// A keyword (named) argument that is checked (`verify`).
+    #[serde(default)]
+    keyword: Option<String>,
+    /// Keyword arguments that must be present with a constant value matching the regex for
+    /// the sink to apply (`shell: "True"`).
+    #[serde(default)]
+    requires: std::collections::BTreeMap<String, String>,
+    /// Keyword arguments whose constant value, when it matches the regex, makes the call safe
+    /// (`usedforsecurity: "False"`).
+    #[serde(default)]
+    unless: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +156,8 @@ pub(crate) enum Matcher {
         regex: Regex,
         min_entropy: Option<f64>,
     },
+    /// Local data flow from sources to sinks (`crate::flow`).
+    Flow(Box<crate::flow::Flow>),
 }
 
 /// A validated rule.
@@ -220,43 +277,58 @@ pub(crate) fn parse_rule(path: &str, text: &str) -> Result<Rule, ScanError> {
             "`examples.flagged` must hold at least one snippet the rule flags".into(),
         ));
     }
-    let matcher = match (&raw.query, &raw.regex, raw.kinds.is_empty()) {
-        (Some(_), Some(_), _) | (Some(_), None, false) => {
+    let matcher = if let Some(flow) = &raw.flow {
+        if raw.query.is_some() || raw.regex.is_some() || !raw.kinds.is_empty() {
             return Err(invalid(
+                "use `flow` alone, without `query`, `regex` or `kinds` (split the rule in two if it needs both)".into(),
+            ));
+        }
+        if languages.is_empty() {
+            return Err(invalid(
+                "a `flow` rule needs a language: name one instead of `any`".into(),
+            ));
+        }
+        Matcher::Flow(Box::new(compile_flow(flow).map_err(invalid)?))
+    } else {
+        match (&raw.query, &raw.regex, raw.kinds.is_empty()) {
+            (Some(_), Some(_), _) | (Some(_), None, false) => {
+                return Err(invalid(
                 "use either `query` or `regex` (+ `kinds`), not both; put the regex in the query as (#match? @match \"...\")".into(),
             ));
-        }
-        (Some(query), None, true) => {
-            if languages.is_empty() {
+            }
+            (Some(query), None, true) => {
+                if languages.is_empty() {
+                    return Err(invalid(
+                        "a language-agnostic rule can only use a whole-text `regex`".into(),
+                    ));
+                }
+                Matcher::Query(query.clone())
+            }
+            (None, Some(regex), false) => {
+                if languages.is_empty() {
+                    return Err(invalid(
+                        "a language-agnostic rule cannot restrict to node `kinds`".into(),
+                    ));
+                }
+                Regex::new(regex).map_err(|e| invalid(format!("`regex` does not compile: {e}")))?;
+                let kinds: Vec<String> = raw.kinds.iter().map(|k| format!("({k})")).collect();
+                Matcher::Query(format!(
+                    "([{}] @match (#match? @match {}))",
+                    kinds.join(" "),
+                    query_string_literal(regex)
+                ))
+            }
+            (None, Some(regex), true) => Matcher::Text {
+                regex: Regex::new(regex)
+                    .map_err(|e| invalid(format!("`regex` does not compile: {e}")))?,
+                min_entropy: raw.min_entropy,
+            },
+            (None, None, _) => {
                 return Err(invalid(
-                    "a language-agnostic rule can only use a whole-text `regex`".into(),
+                    "a rule needs a matcher: `query`, `flow`, or `regex` with optional `kinds`"
+                        .into(),
                 ));
             }
-            Matcher::Query(query.clone())
-        }
-        (None, Some(regex), false) => {
-            if languages.is_empty() {
-                return Err(invalid(
-                    "a language-agnostic rule cannot restrict to node `kinds`".into(),
-                ));
-            }
-            Regex::new(regex).map_err(|e| invalid(format!("`regex` does not compile: {e}")))?;
-            let kinds: Vec<String> = raw.kinds.iter().map(|k| format!("({k})")).collect();
-            Matcher::Query(format!(
-                "([{}] @match (#match? @match {}))",
-                kinds.join(" "),
-                query_string_literal(regex)
-            ))
-        }
-        (None, Some(regex), true) => Matcher::Text {
-            regex: Regex::new(regex)
-                .map_err(|e| invalid(format!("`regex` does not compile: {e}")))?,
-            min_entropy: raw.min_entropy,
-        },
-        (None, None, _) => {
-            return Err(invalid(
-                "a rule needs a matcher: `query`, or `regex` with optional `kinds`".into(),
-            ));
         }
     };
     if raw.min_entropy.is_some() {
@@ -286,6 +358,117 @@ pub(crate) fn parse_rule(path: &str, text: &str) -> Result<Rule, ScanError> {
         unless_block,
         flagged: raw.examples.flagged,
         passes: raw.examples.passes,
+    })
+}
+
+/// `value` compiled as a regex that must match a whole value, or an error naming the field.
+fn optional_whole_regex(field: &str, value: Option<&str>) -> Result<Option<Regex>, String> {
+    value
+        .map(|v| Regex::new(&format!("^(?:{v})$")))
+        .transpose()
+        .map_err(|e| format!("`{field}` does not compile as a regex: {e}"))
+}
+
+/// A whole-match regex over dotted paths, or an error naming the field.
+fn path_regex(field: &str, patterns: &[String]) -> Result<Option<Regex>, String> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    for (i, p) in patterns.iter().enumerate() {
+        if let Err(e) = Regex::new(p) {
+            return Err(format!("`{field}[{i}]` does not compile as a regex: {e}"));
+        }
+    }
+    let joined = patterns
+        .iter()
+        .map(|p| format!("(?:{p})"))
+        .collect::<Vec<_>>()
+        .join("|");
+    Regex::new(&format!("^(?:{joined})$"))
+        .map(Some)
+        .map_err(|e| format!("`{field}` does not compile as a regex: {e}"))
+}
+
+fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
+    use crate::flow::{Flow, Sink, SinkKind};
+    if raw.sinks.is_empty() {
+        return Err("`flow.sinks` must list at least one sink (`- call: 'os\\.system'`)".into());
+    }
+    let mut sinks = Vec::new();
+    for (i, s) in raw.sinks.iter().enumerate() {
+        let field = format!("flow.sinks[{i}]");
+        let (kind, pattern) = match (&s.call, &s.assign) {
+            (Some(p), None) => (SinkKind::Call, p),
+            (None, Some(p)) => (SinkKind::Assign, p),
+            _ => {
+                return Err(format!(
+                    "`{field}` needs exactly one of `call` (a callee path) or `assign` (an assignment target path)"
+                ));
+            }
+        };
+        if kind == SinkKind::Assign
+            && (s.args.is_some()
+                || s.keyword.is_some()
+                || !s.requires.is_empty()
+                || !s.unless.is_empty())
+        {
+            return Err(format!(
+                "`{field}`: `args`, `keyword`, `requires` and `unless` apply to `call` sinks only; remove them"
+            ));
+        }
+        let path = path_regex(
+            &format!(
+                "{field}.{}",
+                if kind == SinkKind::Call {
+                    "call"
+                } else {
+                    "assign"
+                }
+            ),
+            std::slice::from_ref(pattern),
+        )?
+        .ok_or_else(|| format!("`{field}` has an empty pattern"))?;
+        let keyword_regexes = |what: &str,
+                               map: &std::collections::BTreeMap<String, String>|
+         -> Result<Vec<(String, Regex)>, String> {
+            map.iter()
+                .map(|(name, value)| {
+                    Regex::new(&format!("^(?:{value})$"))
+                        .map(|re| (name.clone(), re))
+                        .map_err(|e| {
+                            format!("`{field}.{what}.{name}` does not compile as a regex: {e}")
+                        })
+                })
+                .collect()
+        };
+        let requires = keyword_regexes("requires", &s.requires)?;
+        let unless = keyword_regexes("unless", &s.unless)?;
+        sinks.push(Sink {
+            kind,
+            path,
+            args: s.args.clone(),
+            keyword: s.keyword.clone(),
+            requires,
+            unless,
+        });
+    }
+    let insecure_value =
+        optional_whole_regex("flow.insecure_value", raw.insecure_value.as_deref())?;
+    if insecure_value.is_some() && !raw.sources.is_empty() {
+        return Err(
+            "`flow.insecure_value` checks constants, so `flow.sources` has no effect: remove one of them".into(),
+        );
+    }
+    let value_text = optional_whole_regex("flow.text", raw.text.as_deref())?;
+    if value_text.is_some() && insecure_value.is_some() {
+        return Err("use either `flow.text` (for tainted values) or `flow.insecure_value` (for constants), not both".into());
+    }
+    Ok(Flow {
+        value_text,
+        sources: path_regex("flow.sources", &raw.sources)?,
+        sanitizers: path_regex("flow.sanitizers", &raw.sanitizers)?,
+        sinks,
+        insecure_value,
     })
 }
 
@@ -371,7 +554,7 @@ examples:
                 q,
                 r#"([(attribute)] @match (#match? @match "^os\\.system$"))"#
             ),
-            Matcher::Text { .. } => panic!("expected a query"),
+            Matcher::Text { .. } | Matcher::Flow(_) => panic!("expected a query"),
         }
     }
 

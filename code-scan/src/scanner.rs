@@ -10,6 +10,7 @@ use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator};
 use crate::error::ScanError;
 use crate::extract::{self, CodeBlock};
 use crate::finding::{Finding, Severity, Treatment};
+use crate::flow;
 use crate::language::Language;
 use crate::rules::{self, Matcher, Rule};
 
@@ -149,6 +150,8 @@ struct CompiledLanguage {
     match_capture: Option<u32>,
     /// The same patterns over PHP's template grammar (used when the code has `<?php`).
     php_template: Option<Box<CompiledLanguage>>,
+    /// Indexes of this language's `flow` rules.
+    flow_rules: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -233,11 +236,18 @@ fn compile_language(
         pattern_rule.push(*index);
     }
     let match_capture = query.capture_index_for_name("match");
+    let flow_rules = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.matcher, Matcher::Flow(_)) && r.languages.contains(&language))
+        .map(|(i, _)| i)
+        .collect();
     Ok(CompiledLanguage {
         query,
         pattern_rule,
         match_capture,
         php_template: None,
+        flow_rules,
     })
 }
 
@@ -519,6 +529,26 @@ impl Scanner {
                 .map(|c| c.node);
             let Some(node) = node else { continue };
             findings.push(self.finding(rule, block, node.start_byte(), node.end_byte()));
+        }
+        let active: Vec<usize> = compiled
+            .flow_rules
+            .iter()
+            .copied()
+            .filter(|&i| !options.disabled_rules.contains(&self.inner.rules[i].id))
+            .collect();
+        if !active.is_empty() {
+            // One pass collects assignments, parameters, functions, imports and calls; each
+            // flow rule then evaluates only the arguments of the calls its sinks name.
+            let facts = flow::Facts::collect(language, root, code);
+            for index in active {
+                let rule = &self.inner.rules[index];
+                let Matcher::Flow(spec) = &rule.matcher else {
+                    continue;
+                };
+                for hit in flow::find(&facts, spec) {
+                    findings.push(self.finding(rule, block, hit.start, hit.end));
+                }
+            }
         }
         Ok(())
     }

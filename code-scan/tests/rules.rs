@@ -176,3 +176,42 @@ fn covers_every_cwe_code_shield_checks_per_language() {
         "CWEs Code Shield checks that we do not: {missing:?}"
     );
 }
+
+#[test]
+fn a_broken_flow_rule_names_its_file_field_and_fix() {
+    let rule = r#"
+id: python.flow-broken
+language: python
+cwe: [CWE-78]
+severity: error
+message: m
+why: w
+instead: i
+flow:
+  sanitizers: ['shlex\.quote(']
+  sinks:
+    - call: 'os\.system'
+examples:
+  flagged: ["os.system(cmd)"]
+"#;
+    let text = Scanner::from_rule_files([("python/flow-broken.yaml", rule)])
+        .expect_err("a sanitiser regex that does not compile")
+        .to_string();
+    assert!(
+        text.contains("python/flow-broken.yaml") && text.contains("flow.sanitizers"),
+        "{text}"
+    );
+    let no_sink = rule.replace("    - call: 'os\\.system'\n", "    - args: [0]\n");
+    let text = Scanner::from_rule_files([("python/flow-broken.yaml", no_sink.as_str())])
+        .expect_err("a sink without a path")
+        .to_string();
+    assert!(
+        text.contains("`call`") && text.contains("`assign`"),
+        "{text}"
+    );
+    let mixed = rule.replace("flow:", "query: \"(call) @match\"\nflow:");
+    let text = Scanner::from_rule_files([("python/flow-broken.yaml", mixed.as_str())])
+        .expect_err("flow with a query")
+        .to_string();
+    assert!(text.contains("use `flow` alone"), "{text}");
+}

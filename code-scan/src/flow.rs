@@ -1,0 +1,1884 @@
+//! Local data flow for `flow` rules: a value is followed from where it is built to the sink
+//! that uses it, inside one function and from module-level constants, over the syntax tree the
+//! scanner already parsed.
+//!
+//! # The one non-obvious choice
+//!
+//! There is no per-language intermediate representation. Each grammar's node kinds are
+//! recognised by role (string, interpolation, call, member access, assignment, parameter,
+//! import) in the tables below, and [`Evaluator::eval`] turns an expression into a [`Val`]:
+//! its approximate text, whether it is built only from literals, and whether it is tainted
+//! for the rule at hand. An identifier resolves to the last assignment before the use in the
+//! same function (then outer functions, then the module); `+`, `%`, `.`, interpolation,
+//! template literals, `format!`/`Sprintf`/`String.format` and wrappers such as `str()`,
+//! `String::from`, `.as_str()` combine their parts; a call to a function defined in the same
+//! block is followed through its `return`; a call matching the rule's sanitisers cleans the
+//! value. What a rule treats as tainted is data (`flow.sources`, default: any value not built
+//! only from literals), so the engine knows no rule.
+
+use std::collections::{HashMap, HashSet};
+
+use regex::Regex;
+use tree_sitter::Node;
+
+use crate::language::Language;
+
+/// A compiled `flow` matcher.
+#[derive(Debug, Clone)]
+pub(crate) struct Flow {
+    /// Regexes over the dotted path of a call, member or identifier that produce tainted values;
+    /// `None`: any value not built only from literals is tainted.
+    pub sources: Option<Regex>,
+    /// Regexes over a call's dotted path whose result is clean.
+    pub sanitizers: Option<Regex>,
+    pub sinks: Vec<Sink>,
+    /// When set, the rule fires on a constant sink value matching it instead of a tainted one.
+    pub insecure_value: Option<Regex>,
+    /// When set, a tainted value fires only if its resolved text (`?` for unknown parts)
+    /// matches: SQL keywords around a hole, say.
+    pub value_text: Option<Regex>,
+}
+
+/// Where a value must not arrive.
+#[derive(Debug, Clone)]
+pub(crate) struct Sink {
+    pub kind: SinkKind,
+    /// Over the resolved dotted path of the callee (or of an assignment's target).
+    pub path: Regex,
+    /// Positional arguments checked (`None`: all; empty: the call itself is the finding).
+    pub args: Option<Vec<usize>>,
+    /// A keyword (named) argument checked instead of positions.
+    pub keyword: Option<String>,
+    /// Keyword arguments that must be present with a constant value matching the regex.
+    pub requires: Vec<(String, Regex)>,
+    /// Keyword arguments whose constant value, when matching, makes the call safe.
+    pub unless: Vec<(String, Regex)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SinkKind {
+    Call,
+    Assign,
+}
+
+/// What an expression evaluates to, for one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Val {
+    /// The literal parts, with `?` for unknown parts.
+    pub text: String,
+    /// Built only from literals.
+    pub constant: bool,
+    /// Reaches the sink from a source (or from anything non-constant when the rule lists none)
+    /// without passing a sanitiser.
+    pub tainted: bool,
+}
+
+impl Val {
+    fn lit(text: impl Into<String>) -> Val {
+        Val {
+            text: text.into(),
+            constant: true,
+            tainted: false,
+        }
+    }
+    fn clean() -> Val {
+        Val {
+            text: "?".into(),
+            constant: false,
+            tainted: false,
+        }
+    }
+    fn unknown(tainted: bool) -> Val {
+        Val {
+            text: "?".into(),
+            constant: false,
+            tainted,
+        }
+    }
+    fn join(parts: impl IntoIterator<Item = Val>) -> Val {
+        let mut out = Val::lit("");
+        for part in parts {
+            out.text.push_str(&part.text);
+            out.constant &= part.constant;
+            out.tainted |= part.tainted;
+        }
+        out
+    }
+}
+
+/// A hit: the node whose value reached a sink.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hit {
+    pub start: usize,
+    pub end: usize,
+}
+
+const CALLS: &[&str] = &[
+    "call",
+    "call_expression",
+    "method_invocation",
+    "invocation_expression",
+    "function_call_expression",
+    "member_call_expression",
+    "scoped_call_expression",
+    "nullsafe_member_call_expression",
+    "object_creation_expression",
+    "new_expression",
+    "command",
+    "subshell",
+    "shell_command_expression",
+    "echo_statement",
+    "include_expression",
+    "require_expression",
+    "include_once_expression",
+    "require_once_expression",
+    "print_intrinsic",
+    "macro_invocation",
+];
+
+const MEMBERS: &[&str] = &[
+    "attribute",
+    "member_expression",
+    "field_access",
+    "member_access_expression",
+    "selector_expression",
+    "field_expression",
+    "navigation_expression",
+    "scoped_identifier",
+    "qualified_identifier",
+    "scope_resolution",
+    "class_constant_access_expression",
+    "scoped_property_access_expression",
+    "optional_chain",
+    "conditional_access_expression",
+];
+
+const IDENTS: &[&str] = &[
+    "identifier",
+    "simple_identifier",
+    "variable_name",
+    "constant",
+    "shorthand_property_identifier",
+    "type_identifier",
+    "field_identifier",
+    "property_identifier",
+    "package_identifier",
+    "instance_variable",
+    "global_variable",
+    "this",
+    "self",
+    "name",
+    "word",
+    "command_name",
+];
+
+const STRINGS: &[&str] = &[
+    "string",
+    "string_literal",
+    "interpreted_string_literal",
+    "raw_string_literal",
+    "encapsed_string",
+    "line_string_literal",
+    "multi_line_string_literal",
+    "template_string",
+    "interpolated_string_expression",
+    "verbatim_string_literal",
+    "raw_string",
+    "concatenated_string",
+    "heredoc",
+    "heredoc_body",
+    "nowdoc",
+    "character_literal",
+    "char_literal",
+    "text_block",
+    "string_value",
+    "ansi_c_string",
+];
+
+const LITERALS: &[&str] = &[
+    "integer",
+    "float",
+    "number",
+    "true",
+    "false",
+    "none",
+    "null",
+    "nil",
+    "integer_literal",
+    "float_literal",
+    "decimal_integer_literal",
+    "hex_integer_literal",
+    "octal_integer_literal",
+    "binary_integer_literal",
+    "decimal_floating_point_literal",
+    "boolean_literal",
+    "boolean",
+    "real_literal",
+    "int_literal",
+    "imaginary_literal",
+    "null_literal",
+    "number_literal",
+    "simple_symbol",
+    "hash_key_symbol",
+    "delimited_symbol",
+    "bare_symbol",
+    "regex",
+    "regex_literal",
+    "unit",
+    "bool",
+];
+
+const ARRAYS: &[&str] = &[
+    "list",
+    "tuple",
+    "set",
+    "array",
+    "array_literal",
+    "array_initializer",
+    "array_creation_expression",
+    "implicit_array_creation_expression",
+    "composite_literal",
+    "literal_value",
+    "initializer_list",
+    "array_expression",
+    "collection_literal",
+    "collection_expression",
+    "tuple_expression",
+    "expression_list",
+    "string_array",
+    "argument_list",
+    "arguments",
+    "element",
+    "keyed_element",
+    "literal_element",
+];
+
+const SUBSCRIPTS: &[&str] = &[
+    "subscript",
+    "subscript_expression",
+    "element_reference",
+    "index_expression",
+    "array_access",
+    "element_access_expression",
+];
+
+const TRANSPARENT: &[&str] = &[
+    "parenthesized_expression",
+    "cast_expression",
+    "await_expression",
+    "reference_expression",
+    "pointer_expression",
+    "argument",
+    "value_argument",
+    "expression_statement",
+    "type_assertion_expression",
+    "as_expression",
+    "spread_element",
+    "splat_argument",
+    "non_null_expression",
+    "try_expression",
+    "parenthesized_statements",
+    "begin",
+    "interpolation",
+    "template_substitution",
+    "interpolated_expression",
+    "simple_expansion",
+    "expansion",
+    "command_substitution",
+    "equals_value_clause",
+    "postfix_unary_expression",
+    "unsafe_block",
+    "block",
+    "statement_block",
+    "statements",
+];
+
+const CONDITIONALS: &[&str] = &[
+    "conditional_expression",
+    "ternary_expression",
+    "if_expression",
+];
+
+/// Method or function names whose result is built from their receiver and arguments (string
+/// conversion, formatting, joining): the value flows through them.
+const PASS_THROUGH: &[&str] = &[
+    "from",
+    "new",
+    "to_string",
+    "to_owned",
+    "to_str",
+    "as_str",
+    "as_ref",
+    "as_bytes",
+    "into",
+    "clone",
+    "unwrap",
+    "unwrap_or",
+    "expect",
+    "borrow",
+    "trim",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "lower",
+    "upper",
+    "toLowerCase",
+    "toUpperCase",
+    "toString",
+    "valueOf",
+    "format",
+    "Format",
+    "Sprintf",
+    "sprintf",
+    "vsprintf",
+    "snprintf",
+    "vsnprintf",
+    "swprintf",
+    "strcpy",
+    "strncpy",
+    "strcat",
+    "strncat",
+    "stpcpy",
+    "wcscpy",
+    "wcscat",
+    "strlcpy",
+    "strlcat",
+    "concat",
+    "Concat",
+    "join",
+    "Join",
+    "str",
+    "String",
+    "string",
+    "encode",
+    "decode",
+    "getBytes",
+    "bytes",
+    "to_s",
+    "to_str",
+    "strval",
+    "implode",
+    "trim_end",
+    "trim_start",
+    "replace",
+    "append",
+    "Append",
+    "AppendFormat",
+    "ToString",
+    "Trim",
+    "getText",
+    "text",
+    "formatted",
+    "plus",
+    "fmt",
+];
+
+/// C functions that write a string into their first argument.
+const OUT_PARAMETER_WRITERS: &[&str] = &[
+    "sprintf",
+    "snprintf",
+    "vsprintf",
+    "vsnprintf",
+    "swprintf",
+    "strcpy",
+    "strncpy",
+    "strcat",
+    "strncat",
+    "stpcpy",
+    "wcscpy",
+    "wcscat",
+    "memcpy",
+    "memmove",
+    "strlcpy",
+    "strlcat",
+];
+
+fn last_named(node: Node<'_>) -> Option<Node<'_>> {
+    let count = u32::try_from(node.named_child_count()).ok()?;
+    node.named_child(count.checked_sub(1)?)
+}
+
+/// The last named child that is an expression, not punctuation (`{`, `}` of C#'s
+/// interpolation, a format clause).
+fn last_expression(node: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = node.walk();
+    let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+    children.into_iter().rev().find(|c| {
+        let k = c.kind();
+        !(k.contains("brace")
+            || k.contains("delimiter")
+            || k.ends_with("_start")
+            || k.ends_with("_end")
+            || k.contains("format_clause")
+            || k.contains("alignment_clause")
+            || k.contains("comment"))
+    })
+}
+
+fn is(kind: &str, list: &[&str]) -> bool {
+    list.contains(&kind)
+}
+
+fn text<'a>(node: Node<'_>, code: &'a str) -> &'a str {
+    code.get(node.start_byte()..node.end_byte()).unwrap_or("")
+}
+
+fn contains(outer: Node<'_>, inner: Node<'_>) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}
+
+fn is_function(kind: &str) -> bool {
+    matches!(
+        kind,
+        "function_definition"
+            | "function_declaration"
+            | "function_item"
+            | "method_declaration"
+            | "method"
+            | "singleton_method"
+            | "method_definition"
+            | "function_expression"
+            | "arrow_function"
+            | "lambda"
+            | "lambda_expression"
+            | "constructor_declaration"
+            | "local_function_statement"
+            | "func_literal"
+            | "closure_expression"
+            | "anonymous_function"
+            | "anonymous_function_creation_expression"
+            | "init_declaration"
+            | "do_block"
+            | "block_statement"
+    )
+}
+
+/// One place a name gets a value.
+#[derive(Debug, Clone)]
+struct Binding<'t> {
+    /// Start byte of the enclosing function (0 for the module).
+    scope: usize,
+    pos: usize,
+    /// The binding statement (excluded when evaluating uses inside it).
+    stmt: Node<'t>,
+    value: Option<Node<'t>>,
+    /// `x += v`: the value extends the previous one.
+    augment: bool,
+    /// A function parameter (no value known inside the function).
+    param: bool,
+}
+
+/// What the evaluator knows about one parsed block.
+#[derive(Debug)]
+pub(crate) struct Facts<'t> {
+    language: Language,
+    code: &'t str,
+    bindings: HashMap<String, Vec<Binding<'t>>>,
+    functions: HashMap<String, Node<'t>>,
+    aliases: HashMap<String, String>,
+    pub calls: Vec<Node<'t>>,
+    pub assigns: Vec<(Node<'t>, Node<'t>)>,
+}
+
+fn enclosing_scope(node: Node<'_>) -> usize {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        if is_function(n.kind()) {
+            return n.start_byte();
+        }
+        cur = n.parent();
+    }
+    0
+}
+
+/// The identifier a declarator or pattern names (`*p`, `buf[10]`, `mut x`).
+fn declared_name<'a>(node: Node<'_>, code: &'a str) -> Option<&'a str> {
+    if is(node.kind(), IDENTS) || is(node.kind(), MEMBERS) {
+        return Some(text(node, code));
+    }
+    for field in ["declarator", "name", "pattern", "left"] {
+        if let Some(inner) = node.child_by_field_name(field) {
+            return declared_name(inner, code);
+        }
+    }
+    let mut cursor = node.walk();
+    let found = node.named_children(&mut cursor).find(|c| {
+        is(c.kind(), IDENTS) || c.kind().ends_with("declarator") || c.kind() == "pattern"
+    });
+    found.and_then(|c| declared_name(c, code))
+}
+
+impl<'t> Facts<'t> {
+    pub(crate) fn collect(language: Language, root: Node<'t>, code: &'t str) -> Facts<'t> {
+        let mut facts = Facts {
+            language,
+            code,
+            bindings: HashMap::new(),
+            functions: HashMap::new(),
+            aliases: HashMap::new(),
+            calls: Vec::new(),
+            assigns: Vec::new(),
+        };
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            facts.visit(node);
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        facts.calls.sort_by_key(|n| n.start_byte());
+        facts
+    }
+
+    fn bind(
+        &mut self,
+        name: &str,
+        stmt: Node<'t>,
+        value: Option<Node<'t>>,
+        augment: bool,
+        param: bool,
+    ) {
+        let name = normalise_path(name);
+        if name.is_empty() {
+            return;
+        }
+        // A parameter belongs to the function it is declared in, like any other binding.
+        let scope = enclosing_scope(stmt);
+        self.bindings.entry(name).or_default().push(Binding {
+            scope,
+            pos: stmt.start_byte(),
+            stmt,
+            value,
+            augment,
+            param,
+        });
+    }
+
+    fn visit(&mut self, node: Node<'t>) {
+        let code = self.code;
+        let kind = node.kind();
+        if is(kind, CALLS) {
+            self.calls.push(node);
+            self.bind_out_parameter(node);
+        }
+        if is_function(kind) {
+            if let Some(name) = node.child_by_field_name("name") {
+                self.functions.insert(text(name, code).to_string(), node);
+            } else if let Some(decl) = node.child_by_field_name("declarator")
+                && let Some(name) = declared_name(decl, code)
+            {
+                self.functions.insert(name.to_string(), node);
+            }
+        }
+        match kind {
+            // x = v (most grammars), x += v
+            "assignment"
+            | "assignment_expression"
+            | "augmented_assignment"
+            | "augmented_assignment_expression"
+            | "operator_assignment"
+            | "compound_assignment_expr"
+            | "assignment_statement"
+            | "short_var_declaration"
+            | "variable_assignment" => {
+                let left = node
+                    .child_by_field_name("left")
+                    .or_else(|| node.child_by_field_name("target"))
+                    .or_else(|| node.child_by_field_name("name"))
+                    .or_else(|| node.named_child(0));
+                let right = node
+                    .child_by_field_name("right")
+                    .or_else(|| node.child_by_field_name("result"))
+                    .or_else(|| node.child_by_field_name("value"))
+                    .or_else(|| last_named(node));
+                let (Some(left), Some(right)) = (left, right) else {
+                    return;
+                };
+                let operator = node
+                    .child_by_field_name("operator")
+                    .map(|o| text(o, code).to_string())
+                    .unwrap_or_else(|| {
+                        let between = code.get(left.end_byte()..right.start_byte()).unwrap_or("");
+                        between.trim().to_string()
+                    });
+                let augment = kind.contains("augmented")
+                    || kind == "operator_assignment"
+                    || kind == "compound_assignment_expr"
+                    || operator.starts_with('+')
+                    || operator.starts_with(".=")
+                    || operator.starts_with("<<");
+                if left.kind() == "expression_list" && right.kind() == "expression_list" {
+                    // a, b := f(), g()
+                    let mut lc = left.walk();
+                    let mut rc = right.walk();
+                    let lefts: Vec<Node<'t>> = left.named_children(&mut lc).collect();
+                    let rights: Vec<Node<'t>> = right.named_children(&mut rc).collect();
+                    for (i, l) in lefts.iter().enumerate() {
+                        let value = rights.get(i).copied().or(rights.last().copied());
+                        self.bind(text(*l, code), node, value, augment, false);
+                    }
+                } else {
+                    let target = if left.kind() == "directly_assignable_expression" {
+                        left.named_child(0).unwrap_or(left)
+                    } else {
+                        left
+                    };
+                    let value =
+                        if right.kind() == "expression_list" && right.named_child_count() == 1 {
+                            right.named_child(0)
+                        } else {
+                            Some(right)
+                        };
+                    self.bind(text(target, code), node, value, augment, false);
+                    self.assigns.push((target, right));
+                }
+            }
+            // let / var / val / const declarations with a value
+            "variable_declarator"
+            | "init_declarator"
+            | "let_declaration"
+            | "var_spec"
+            | "const_spec"
+            | "const_item"
+            | "static_item"
+            | "property_declaration"
+            | "lexical_declaration_item"
+            | "const_declaration_item" => {
+                let value = node.child_by_field_name("value").or_else(|| {
+                    // C#'s declarator and Kotlin's property keep the value as the last child.
+                    let count = node.named_child_count();
+                    (count >= 2).then(|| last_named(node)).flatten()
+                });
+                let name_node = node
+                    .child_by_field_name("name")
+                    .or_else(|| node.child_by_field_name("declarator"))
+                    .or_else(|| node.child_by_field_name("pattern"))
+                    .or_else(|| node.named_child(0));
+                if let Some(name_node) = name_node
+                    && let Some(name) = declared_name(name_node, code)
+                {
+                    let value = value.filter(|v| v.id() != name_node.id());
+                    self.bind(name, node, value, false, false);
+                    if let Some(v) = value {
+                        self.alias_from_require(name_node, v);
+                    }
+                }
+            }
+            // function parameters
+            "parameter"
+            | "formal_parameter"
+            | "simple_parameter"
+            | "parameter_declaration"
+            | "typed_parameter"
+            | "default_parameter"
+            | "typed_default_parameter"
+            | "required_parameter"
+            | "optional_parameter"
+            | "keyword_parameter"
+            | "optional_parameter_declaration"
+            | "variadic_parameter" => {
+                if let Some(name) = node
+                    .child_by_field_name("name")
+                    .or_else(|| node.child_by_field_name("pattern"))
+                    .or_else(|| node.child_by_field_name("declarator"))
+                    .and_then(|n| declared_name(n, code))
+                    .or_else(|| declared_name(node, code))
+                {
+                    self.bind(name, node, None, false, true);
+                }
+            }
+            "parameters" | "method_parameters" | "formal_parameters" | "lambda_parameters"
+            | "block_parameters" => {
+                // Bare identifiers in a parameter list (Python, Ruby, JavaScript).
+                let mut cursor = node.walk();
+                let idents: Vec<Node<'t>> = node
+                    .named_children(&mut cursor)
+                    .filter(|c| is(c.kind(), IDENTS))
+                    .collect();
+                for ident in idents {
+                    self.bind(text(ident, code), ident, None, false, true);
+                }
+            }
+            _ => {}
+        }
+        self.collect_import(node);
+    }
+
+    /// C's `sprintf(buf, ...)`, `strcpy(buf, src)`, `strcat(buf, src)` write their first
+    /// argument: a binding of `buf` whose value is the call (the call's value joins its
+    /// arguments, `buf`'s previous value included).
+    fn bind_out_parameter(&mut self, call: Node<'t>) {
+        if !matches!(self.language, Language::C | Language::Cpp) {
+            return;
+        }
+        let code = self.code;
+        let Some(function) = call.child_by_field_name("function") else {
+            return;
+        };
+        if !is(text(function, code), OUT_PARAMETER_WRITERS) {
+            return;
+        }
+        let Some(first) = call
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0))
+        else {
+            return;
+        };
+        if let Some(name) = declared_name(first, code) {
+            self.bind(name, call, Some(call), false, false);
+        }
+    }
+
+    /// `const cp = require("child_process")`, `const { exec } = require("child_process")`.
+    fn alias_from_require(&mut self, name_node: Node<'t>, value: Node<'t>) {
+        let code = self.code;
+        if !matches!(self.language, Language::JavaScript | Language::TypeScript) {
+            return;
+        }
+        let Some(module) = require_target(value, code) else {
+            return;
+        };
+        if name_node.kind() == "object_pattern" {
+            let mut cursor = name_node.walk();
+            for prop in name_node.named_children(&mut cursor) {
+                match prop.kind() {
+                    "shorthand_property_identifier_pattern" => {
+                        let n = text(prop, code);
+                        self.aliases.insert(n.to_string(), format!("{module}.{n}"));
+                    }
+                    "pair_pattern" => {
+                        if let (Some(k), Some(v)) = (
+                            prop.child_by_field_name("key"),
+                            prop.child_by_field_name("value"),
+                        ) {
+                            self.aliases.insert(
+                                text(v, code).to_string(),
+                                format!("{module}.{}", text(k, code)),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            self.aliases
+                .insert(text(name_node, code).to_string(), module);
+        }
+    }
+
+    fn collect_import(&mut self, node: Node<'t>) {
+        let code = self.code;
+        match (self.language, node.kind()) {
+            (Language::Python, "import_statement") => {
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if child.kind() == "aliased_import"
+                        && let (Some(n), Some(a)) = (
+                            child.child_by_field_name("name"),
+                            child.child_by_field_name("alias"),
+                        )
+                    {
+                        self.aliases
+                            .insert(text(a, code).to_string(), text(n, code).to_string());
+                    }
+                }
+            }
+            (Language::Python, "import_from_statement") => {
+                let Some(module) = node.child_by_field_name("module_name") else {
+                    return;
+                };
+                let module = text(module, code).to_string();
+                let mut cursor = node.walk();
+                for child in node.children_by_field_name("name", &mut cursor) {
+                    if child.kind() == "aliased_import" {
+                        if let (Some(n), Some(a)) = (
+                            child.child_by_field_name("name"),
+                            child.child_by_field_name("alias"),
+                        ) {
+                            self.aliases.insert(
+                                text(a, code).to_string(),
+                                format!("{module}.{}", text(n, code)),
+                            );
+                        }
+                    } else {
+                        let n = text(child, code);
+                        self.aliases.insert(n.to_string(), format!("{module}.{n}"));
+                    }
+                }
+            }
+            (Language::JavaScript | Language::TypeScript, "import_statement") => {
+                let Some(source) = node.child_by_field_name("source") else {
+                    return;
+                };
+                let module = unquote(text(source, code)).to_string();
+                let mut stack = vec![node];
+                while let Some(n) = stack.pop() {
+                    match n.kind() {
+                        "import_specifier" => {
+                            let name = n.child_by_field_name("name").map(|x| text(x, code));
+                            let alias = n.child_by_field_name("alias").map(|x| text(x, code));
+                            if let Some(name) = name {
+                                self.aliases.insert(
+                                    alias.unwrap_or(name).to_string(),
+                                    format!("{module}.{name}"),
+                                );
+                            }
+                        }
+                        "namespace_import" => {
+                            if let Some(id) = n.named_child(0) {
+                                self.aliases
+                                    .insert(text(id, code).to_string(), module.clone());
+                            }
+                        }
+                        "import_clause" => {
+                            let mut cursor = n.walk();
+                            for c in n.named_children(&mut cursor) {
+                                if c.kind() == "identifier" {
+                                    self.aliases
+                                        .insert(text(c, code).to_string(), module.clone());
+                                } else {
+                                    stack.push(c);
+                                }
+                            }
+                        }
+                        _ => {
+                            let mut cursor = n.walk();
+                            stack.extend(n.named_children(&mut cursor));
+                        }
+                    }
+                }
+            }
+            (Language::Go, "import_spec") => {
+                let (Some(path), Some(name)) = (
+                    node.child_by_field_name("path"),
+                    node.child_by_field_name("name"),
+                ) else {
+                    return;
+                };
+                let path = unquote(text(path, code));
+                let last = path.rsplit('/').next().unwrap_or(path);
+                self.aliases
+                    .insert(text(name, code).to_string(), last.to_string());
+            }
+            (Language::Rust, "use_declaration") => {
+                if let Some(arg) = node.child_by_field_name("argument") {
+                    self.rust_use(arg, "");
+                }
+            }
+            (Language::Kotlin, "import") => {
+                // import a.b.C as D
+                let count = node.named_child_count();
+                if count == 2
+                    && let (Some(path), Some(alias)) = (node.named_child(0), node.named_child(1))
+                {
+                    self.aliases.insert(
+                        text(alias, code).to_string(),
+                        normalise_path(text(path, code)),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn rust_use(&mut self, node: Node<'t>, prefix: &str) {
+        let code = self.code;
+        let join = |p: &str, s: &str| {
+            if p.is_empty() {
+                s.to_string()
+            } else {
+                format!("{p}.{s}")
+            }
+        };
+        match node.kind() {
+            "scoped_identifier" | "identifier" => {
+                let full = join(prefix, &normalise_path(text(node, code)));
+                let last = full.rsplit('.').next().unwrap_or(&full).to_string();
+                if last != full {
+                    self.aliases.insert(last, full);
+                }
+            }
+            "use_as_clause" => {
+                if let (Some(p), Some(a)) = (
+                    node.child_by_field_name("path"),
+                    node.child_by_field_name("alias"),
+                ) {
+                    self.aliases.insert(
+                        text(a, code).to_string(),
+                        join(prefix, &normalise_path(text(p, code))),
+                    );
+                }
+            }
+            "scoped_use_list" => {
+                let base = node
+                    .child_by_field_name("path")
+                    .map(|p| join(prefix, &normalise_path(text(p, code))))
+                    .unwrap_or_else(|| prefix.to_string());
+                if let Some(list) = node.child_by_field_name("list") {
+                    let mut cursor = list.walk();
+                    let items: Vec<Node<'t>> = list.named_children(&mut cursor).collect();
+                    for item in items {
+                        self.rust_use(item, &base);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The binding a use of `name` at `at` sees: the last one before it in the innermost scope
+    /// that has one (outer scopes: any position, as module constants often follow functions).
+    fn lookup(&self, name: &str, at: Node<'t>) -> Option<&Binding<'t>> {
+        let candidates = self.bindings.get(name)?;
+        let mut scopes = Vec::new();
+        let mut cur = at.parent();
+        while let Some(n) = cur {
+            if is_function(n.kind()) {
+                scopes.push(n.start_byte());
+            }
+            cur = n.parent();
+        }
+        scopes.push(0);
+        for (depth, scope) in scopes.iter().enumerate() {
+            let best = candidates
+                .iter()
+                .filter(|b| b.scope == *scope)
+                .filter(|b| !contains(b.stmt, at) || b.param)
+                .filter(|b| depth > 0 || b.pos < at.start_byte() || b.param)
+                .max_by_key(|b| (!b.param, b.pos));
+            if best.is_some() {
+                return best;
+            }
+        }
+        None
+    }
+}
+
+fn unquote(s: &str) -> &str {
+    s.trim_matches(|c| c == '"' || c == '\'' || c == '`')
+}
+
+/// `a::b`, `a->b`, `a?.b`, `$a` become `a.b`, `a`.
+/// Generic arguments (`EvaluateAsync<int>`, `Hmac::<Sha1>`) are dropped.
+fn normalise_path(s: &str) -> String {
+    let s = s.replace("::", ".").replace("->", ".").replace("?.", ".");
+    let mut out = String::with_capacity(s.len());
+    let mut angle = 0usize;
+    for c in s.chars() {
+        match c {
+            '<' => angle += 1,
+            '>' if angle > 0 => angle -= 1,
+            _ if angle > 0 => {}
+            c if c.is_whitespace() || matches!(c, '$' | '@' | '&' | '*') => {}
+            c => out.push(c),
+        }
+    }
+    out.replace("..", ".")
+}
+
+fn require_target(value: Node<'_>, code: &str) -> Option<String> {
+    // require("m") or require("m").x
+    match value.kind() {
+        "call_expression" => {
+            let f = value.child_by_field_name("function")?;
+            if text(f, code) != "require" {
+                return None;
+            }
+            let args = value.child_by_field_name("arguments")?;
+            let first = args.named_child(0)?;
+            Some(unquote(text(first, code)).to_string())
+        }
+        "member_expression" => {
+            let obj = value.child_by_field_name("object")?;
+            let prop = value.child_by_field_name("property")?;
+            Some(format!(
+                "{}.{}",
+                require_target(obj, code)?,
+                text(prop, code)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The callee and arguments of a call node.
+pub(crate) struct CallParts<'t> {
+    pub callee: Option<Node<'t>>,
+    /// For `new T(...)`: the type.
+    pub is_new: bool,
+    pub positional: Vec<Node<'t>>,
+    pub keywords: Vec<(String, Node<'t>)>,
+}
+
+fn arguments_node<'t>(call: Node<'t>) -> Option<Node<'t>> {
+    if let Some(args) = call.child_by_field_name("arguments") {
+        return Some(args);
+    }
+    let mut cursor = call.walk();
+    let found = call.named_children(&mut cursor).find(|c| {
+        matches!(
+            c.kind(),
+            "argument_list" | "arguments" | "value_arguments" | "call_suffix" | "token_tree"
+        )
+    });
+    match found {
+        Some(n) if n.kind() == "call_suffix" => {
+            let mut c2 = n.walk();
+            let inner = n
+                .named_children(&mut c2)
+                .find(|c| c.kind() == "value_arguments");
+            inner.or(Some(n))
+        }
+        other => other,
+    }
+}
+
+pub(crate) fn call_parts<'t>(call: Node<'t>, code: &str) -> CallParts<'t> {
+    let kind = call.kind();
+    let mut parts = CallParts {
+        callee: None,
+        is_new: matches!(kind, "object_creation_expression" | "new_expression"),
+        positional: Vec::new(),
+        keywords: Vec::new(),
+    };
+    match kind {
+        "command" => {
+            parts.callee = call.child_by_field_name("name");
+            let mut cursor = call.walk();
+            parts.positional = call
+                .children_by_field_name("argument", &mut cursor)
+                .collect();
+            return parts;
+        }
+        "subshell"
+        | "shell_command_expression"
+        | "echo_statement"
+        | "include_expression"
+        | "require_expression"
+        | "include_once_expression"
+        | "require_once_expression"
+        | "print_intrinsic" => {
+            let mut cursor = call.walk();
+            parts.positional = call.named_children(&mut cursor).collect();
+            if kind == "subshell" || kind == "shell_command_expression" {
+                // The whole command line is one value.
+                parts.positional = vec![call];
+            }
+            return parts;
+        }
+        _ => {}
+    }
+    parts.callee = call
+        .child_by_field_name("function")
+        .or_else(|| call.child_by_field_name("method"))
+        .or_else(|| call.child_by_field_name("name"))
+        .or_else(|| call.child_by_field_name("constructor"))
+        .or_else(|| call.child_by_field_name("type"))
+        .or_else(|| call.child_by_field_name("macro"))
+        .or_else(|| call.named_child(0));
+    let Some(args) = arguments_node(call) else {
+        return parts;
+    };
+    if args.kind() == "token_tree" {
+        // format!("..{}..", x): string literals and identifiers are the parts.
+        let mut cursor = args.walk();
+        parts.positional = args.named_children(&mut cursor).collect();
+        return parts;
+    }
+    let mut cursor = args.walk();
+    for arg in args.named_children(&mut cursor) {
+        match arg.kind() {
+            "comment" | "line_comment" | "block_comment" => {}
+            "keyword_argument" => {
+                if let (Some(n), Some(v)) = (
+                    arg.child_by_field_name("name"),
+                    arg.child_by_field_name("value"),
+                ) {
+                    parts.keywords.push((text(n, code).to_string(), v));
+                }
+            }
+            "pair" => {
+                if let (Some(k), Some(v)) = (
+                    arg.child_by_field_name("key"),
+                    arg.child_by_field_name("value"),
+                ) {
+                    let key = text(k, code).trim_end_matches(':').trim_start_matches(':');
+                    parts.keywords.push((unquote(key).to_string(), v));
+                }
+            }
+            "value_argument" | "argument" => {
+                let label = arg
+                    .child_by_field_name("name")
+                    .filter(|_| arg.named_child_count() > 1);
+                let value = arg.child_by_field_name("value").or_else(|| last_named(arg));
+                match (label, value) {
+                    (Some(l), Some(v)) if l.id() != v.id() => {
+                        let name = text(l, code).trim_end_matches(':').trim();
+                        parts.keywords.push((name.to_string(), v));
+                    }
+                    (_, Some(v)) => parts.positional.push(v),
+                    _ => {}
+                }
+            }
+            _ => parts.positional.push(arg),
+        }
+    }
+    parts
+}
+
+/// Evaluates expressions for one rule over one block's facts.
+pub(crate) struct Evaluator<'a, 't> {
+    pub facts: &'a Facts<'t>,
+    pub flow: &'a Flow,
+    active: HashSet<usize>,
+}
+
+const MAX_DEPTH: usize = 24;
+
+impl<'a, 't> Evaluator<'a, 't> {
+    pub(crate) fn new(facts: &'a Facts<'t>, flow: &'a Flow) -> Self {
+        Evaluator {
+            facts,
+            flow,
+            active: HashSet::new(),
+        }
+    }
+
+    fn code(&self) -> &'t str {
+        self.facts.code
+    }
+
+    /// Unknown values are tainted when the rule lists no sources.
+    fn unknown(&self) -> Val {
+        Val::unknown(self.flow.sources.is_none())
+    }
+
+    fn is_source(&self, path: &str) -> bool {
+        self.flow.sources.as_ref().is_some_and(|s| s.is_match(path))
+    }
+
+    fn is_sanitizer(&self, path: &str) -> bool {
+        self.flow
+            .sanitizers
+            .as_ref()
+            .is_some_and(|s| s.is_match(path))
+    }
+
+    /// The dotted path of a callee or member expression, with import aliases and simple
+    /// `x = module.attr` assignments resolved on its first segment.
+    pub(crate) fn path(&self, node: Node<'t>) -> String {
+        let raw = self.raw_path(node, 0);
+        let (head, rest) = match raw.find(['.', '(']) {
+            Some(i) => (&raw[..i], &raw[i..]),
+            None => (raw.as_str(), ""),
+        };
+        if let Some(full) = self.facts.aliases.get(head) {
+            return format!("{full}{rest}");
+        }
+        // `put = requests.put` / `sp = subprocess`: an identifier bound to a path.
+        if let Some(binding) = self.facts.lookup(head, node)
+            && let Some(value) = binding.value
+            && (is(value.kind(), MEMBERS) || is(value.kind(), IDENTS))
+            && !binding.augment
+            && text(value, self.code()) != head
+        {
+            let inner = self.raw_path(value, 0);
+            let (ihead, irest) = match inner.find(['.', '(']) {
+                Some(i) => (&inner[..i], &inner[i..]),
+                None => (inner.as_str(), ""),
+            };
+            let inner = match self.facts.aliases.get(ihead) {
+                Some(full) => format!("{full}{irest}"),
+                None => inner.clone(),
+            };
+            return format!("{inner}{rest}");
+        }
+        raw
+    }
+
+    fn raw_path(&self, node: Node<'t>, depth: usize) -> String {
+        let code = self.code();
+        if depth > 12 {
+            return "?".into();
+        }
+        let kind = node.kind();
+        if is(kind, MEMBERS) {
+            let object = node
+                .child_by_field_name("object")
+                .or_else(|| node.child_by_field_name("operand"))
+                .or_else(|| node.child_by_field_name("value"))
+                .or_else(|| node.child_by_field_name("expression"))
+                .or_else(|| node.child_by_field_name("path"))
+                .or_else(|| node.child_by_field_name("scope"))
+                .or_else(|| node.child_by_field_name("target"))
+                .or_else(|| node.named_child(0));
+            let field = node
+                .child_by_field_name("attribute")
+                .or_else(|| node.child_by_field_name("property"))
+                .or_else(|| node.child_by_field_name("field"))
+                .or_else(|| node.child_by_field_name("name"))
+                .or_else(|| node.child_by_field_name("suffix"))
+                .or_else(|| last_named(node));
+            let field_text = field
+                .map(|f| normalise_path(text(f, code)))
+                .unwrap_or_default();
+            let field_text = field_text.trim_start_matches('.').to_string();
+            return match object {
+                Some(o) if field.is_some_and(|f| f.id() != o.id()) => {
+                    format!("{}.{}", self.raw_path(o, depth + 1), field_text)
+                }
+                _ => normalise_path(text(node, code)),
+            };
+        }
+        match kind {
+            "subshell" | "shell_command_expression" => return "`".into(),
+            "echo_statement" | "print_intrinsic" => return "echo".into(),
+            "include_expression"
+            | "require_expression"
+            | "include_once_expression"
+            | "require_once_expression" => return "include".into(),
+            _ => {}
+        }
+        if is(kind, CALLS) {
+            let parts = call_parts(node, code);
+            // Ruby's `recv.m(...)`: receiver + method.
+            if kind == "call"
+                && let Some(recv) = node.child_by_field_name("receiver")
+            {
+                let m = node
+                    .child_by_field_name("method")
+                    .map(|m| text(m, code))
+                    .unwrap_or("");
+                return format!("{}.{}()", self.raw_path(recv, depth + 1), m);
+            }
+            let base = parts
+                .callee
+                .map(|c| self.raw_path(c, depth + 1))
+                .unwrap_or_else(|| "?".into());
+            let prefix = if parts.is_new { "new " } else { "" };
+            // Java's `obj.m(...)`: object field + name.
+            if kind == "method_invocation"
+                && let Some(obj) = node.child_by_field_name("object")
+            {
+                return format!("{}.{}()", self.raw_path(obj, depth + 1), base);
+            }
+            return format!("{prefix}{base}()");
+        }
+        if is(kind, STRINGS) {
+            return "\"\"".into();
+        }
+        if kind == "navigation_suffix" {
+            return node
+                .child_by_field_name("suffix")
+                .map(|s| text(s, code).to_string())
+                .unwrap_or_else(|| normalise_path(text(node, code)));
+        }
+        if is(kind, SUBSCRIPTS) {
+            let object = node
+                .child_by_field_name("value")
+                .or_else(|| node.child_by_field_name("object"))
+                .or_else(|| node.child_by_field_name("operand"))
+                .or_else(|| node.child_by_field_name("array"))
+                .or_else(|| node.child_by_field_name("expression"))
+                .or_else(|| node.named_child(0));
+            return match object {
+                Some(o) => format!("{}[]", self.raw_path(o, depth + 1)),
+                None => "?[]".into(),
+            };
+        }
+        if is(kind, TRANSPARENT)
+            && let Some(inner) = node.named_child(0)
+        {
+            return self.raw_path(inner, depth + 1);
+        }
+        normalise_path(text(node, code))
+    }
+
+    /// The value of an expression node.
+    pub(crate) fn eval(&mut self, node: Node<'t>) -> Val {
+        self.eval_in(node, &HashMap::new(), 0)
+    }
+
+    fn eval_in(&mut self, node: Node<'t>, env: &HashMap<String, Val>, depth: usize) -> Val {
+        if depth > MAX_DEPTH {
+            return self.unknown();
+        }
+        let code = self.code();
+        let kind = node.kind();
+        if is(kind, LITERALS) {
+            return Val::lit(text(node, code));
+        }
+        if is(kind, STRINGS) && kind != "heredoc" {
+            return self.eval_string(node, env, depth);
+        }
+        if kind == "subshell"
+            || kind == "shell_command_expression"
+            || kind == "heredoc_body"
+            || kind == "heredoc"
+        {
+            return self.eval_string(node, env, depth);
+        }
+        if is(kind, IDENTS) {
+            return self.eval_name(node, env, depth);
+        }
+        if is(kind, MEMBERS) {
+            let path = self.path(node);
+            if self.is_source(&path) {
+                return Val::unknown(true);
+            }
+            let raw = normalise_path(text(node, code));
+            if let Some(v) = env.get(&raw) {
+                return v.clone();
+            }
+            if self.facts.lookup(&raw, node).is_some() {
+                return self.eval_name(node, env, depth);
+            }
+            // Taint flows out of a tainted object (`request.args` -> `.get`).
+            let object = node
+                .child_by_field_name("object")
+                .or_else(|| node.child_by_field_name("operand"))
+                .or_else(|| node.child_by_field_name("value"))
+                .or_else(|| node.child_by_field_name("expression"))
+                .or_else(|| node.named_child(0));
+            if let Some(o) = object
+                && o.id() != node.id()
+                && !is(o.kind(), IDENTS)
+            {
+                let inner = self.eval_in(o, env, depth + 1);
+                if inner.tainted {
+                    return inner;
+                }
+            } else if let Some(o) = object
+                && is(o.kind(), IDENTS)
+                && (env.contains_key(text(o, code))
+                    || self.facts.lookup(text(o, code), o).is_some())
+            {
+                let inner = self.eval_in(o, env, depth + 1);
+                return Val {
+                    text: "?".into(),
+                    constant: inner.constant,
+                    tainted: inner.tainted,
+                };
+            }
+            return self.unknown();
+        }
+        if is(kind, SUBSCRIPTS) {
+            let path = self.raw_path(node, 0);
+            if self.is_source(&path) || self.is_source(&self.path(node)) {
+                return Val::unknown(true);
+            }
+            let object = node
+                .child_by_field_name("value")
+                .or_else(|| node.child_by_field_name("object"))
+                .or_else(|| node.child_by_field_name("operand"))
+                .or_else(|| node.child_by_field_name("array"))
+                .or_else(|| node.child_by_field_name("expression"))
+                .or_else(|| node.named_child(0));
+            return match object {
+                Some(o) if o.id() != node.id() => {
+                    let v = self.eval_in(o, env, depth + 1);
+                    Val {
+                        text: "?".into(),
+                        ..v
+                    }
+                }
+                _ => self.unknown(),
+            };
+        }
+        if is(kind, CALLS) {
+            return self.eval_call(node, env, depth);
+        }
+        if matches!(
+            kind,
+            "binary_operator"
+                | "binary_expression"
+                | "additive_expression"
+                | "binary"
+                | "multiplicative_expression"
+        ) {
+            let left = node
+                .child_by_field_name("left")
+                .or_else(|| node.child_by_field_name("lhs"))
+                .or_else(|| node.named_child(0));
+            let right = node
+                .child_by_field_name("right")
+                .or_else(|| node.child_by_field_name("rhs"))
+                .or_else(|| node.named_child(1));
+            let op = node
+                .child_by_field_name("operator")
+                .or_else(|| node.child_by_field_name("op"))
+                .map(|o| text(o, code).to_string())
+                .unwrap_or_else(|| match (left, right) {
+                    (Some(l), Some(r)) => code
+                        .get(l.end_byte()..r.start_byte())
+                        .unwrap_or("")
+                        .trim()
+                        .to_string(),
+                    _ => String::new(),
+                });
+            let (Some(l), Some(r)) = (left, right) else {
+                return self.unknown();
+            };
+            let lv = self.eval_in(l, env, depth + 1);
+            let rv = self.eval_in(r, env, depth + 1);
+            return match op.as_str() {
+                "+" | "." | "%" | "<<" | ".." | "+=" => Val::join([lv, rv]),
+                "-" | "*" | "/" | "|" | "&" | "^" | ">>" => Val {
+                    text: "?".into(),
+                    constant: lv.constant && rv.constant,
+                    tainted: false,
+                },
+                // Comparisons and boolean logic yield booleans, not the operands' text.
+                _ => Val {
+                    text: "?".into(),
+                    constant: lv.constant && rv.constant,
+                    tainted: false,
+                },
+            };
+        }
+        if is(kind, ARRAYS)
+            || kind == "pair"
+            || kind == "object"
+            || kind == "hash"
+            || kind == "dictionary"
+        {
+            let mut cursor = node.walk();
+            let children: Vec<Node<'t>> = node
+                .named_children(&mut cursor)
+                .filter(|c| {
+                    !c.kind().contains("comment")
+                        && !c.kind().ends_with("type")
+                        && c.kind() != "type_identifier"
+                })
+                .collect();
+            let mut vals = Vec::new();
+            for c in children {
+                let v = self.eval_in(c, env, depth + 1);
+                vals.push(Val {
+                    text: format!("{} ", v.text),
+                    ..v
+                });
+            }
+            return Val::join(vals);
+        }
+        if is(kind, CONDITIONALS) {
+            let mut cursor = node.walk();
+            let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+            let branches: Vec<Node<'t>> = if children.len() == 3 {
+                // Python's `a if c else b` has the condition in the middle.
+                if kind == "conditional_expression" && self.facts.language == Language::Python {
+                    vec![children[0], children[2]]
+                } else {
+                    vec![children[1], children[2]]
+                }
+            } else {
+                children
+            };
+            let vals: Vec<Val> = branches
+                .into_iter()
+                .map(|b| self.eval_in(b, env, depth + 1))
+                .collect();
+            let constant = vals.iter().all(|v| v.constant);
+            let tainted = vals.iter().any(|v| v.tainted);
+            let text = vals.first().map(|v| v.text.clone()).unwrap_or_default();
+            return Val {
+                text,
+                constant,
+                tainted,
+            };
+        }
+        if is(kind, TRANSPARENT)
+            || kind == "unary_expression"
+            || kind == "not_operator"
+            || kind == "prefix_expression"
+        {
+            let inner = node
+                .child_by_field_name("value")
+                .or_else(|| node.child_by_field_name("expression"))
+                .or_else(|| node.child_by_field_name("argument"))
+                .or_else(|| node.child_by_field_name("operand"))
+                .or_else(|| last_expression(node));
+            return match inner {
+                Some(i) if i.id() != node.id() => self.eval_in(i, env, depth + 1),
+                _ => Val::lit(text(node, code)),
+            };
+        }
+        if is_function(kind) {
+            return Val::clean();
+        }
+        if node.named_child_count() == 0 {
+            return Val::lit(text(node, code));
+        }
+        self.unknown()
+    }
+
+    fn eval_string(&mut self, node: Node<'t>, env: &HashMap<String, Val>, depth: usize) -> Val {
+        let code = self.code();
+        if node.named_child_count() == 0 {
+            return Val::lit(strip_quotes(text(node, code)));
+        }
+        let mut parts = Vec::new();
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        for child in children {
+            let k = child.kind();
+            if k.contains("content")
+                || k.contains("text")
+                || k.contains("fragment")
+                || k.contains("escape")
+                || k == "heredoc_content"
+            {
+                parts.push(Val::lit(text(child, code)));
+            } else if k.ends_with("start")
+                || k.ends_with("end")
+                || k.contains("brace")
+                || k.contains("delimiter")
+                || k.contains("quote")
+                || k == "heredoc_beginning"
+            {
+            } else if is(k, STRINGS) {
+                parts.push(self.eval_string(child, env, depth + 1));
+            } else {
+                parts.push(self.eval_in(child, env, depth + 1));
+            }
+        }
+        Val::join(parts)
+    }
+
+    fn eval_name(&mut self, node: Node<'t>, env: &HashMap<String, Val>, depth: usize) -> Val {
+        let code = self.code();
+        let name = normalise_path(text(node, code));
+        if let Some(v) = env.get(&name) {
+            return v.clone();
+        }
+        if self.is_source(&self.path(node)) {
+            return Val::unknown(true);
+        }
+        let Some(binding) = self.facts.lookup(&name, node) else {
+            return self.unknown();
+        };
+        if binding.param {
+            return Val::unknown(self.flow.sources.is_none() || self.is_source("(parameter)"));
+        }
+        let Some(value) = binding.value else {
+            return self.unknown();
+        };
+        let key = binding.stmt.id();
+        if !self.active.insert(key) {
+            return self.unknown();
+        }
+        let stmt = binding.stmt;
+        let augment = binding.augment;
+        let mut v = self.eval_in(value, env, depth + 1);
+        if augment {
+            // x += v: the previous value of x, then v.
+            let before = self.facts.lookup(&name, stmt).map(|b| b.stmt.id());
+            let prev = match before {
+                Some(id) if id != key => self.eval_name_before(&name, stmt, env, depth + 1),
+                _ => Val::lit(""),
+            };
+            v = Val::join([prev, v]);
+        }
+        self.active.remove(&key);
+        v
+    }
+
+    fn eval_name_before(
+        &mut self,
+        name: &str,
+        stmt: Node<'t>,
+        env: &HashMap<String, Val>,
+        depth: usize,
+    ) -> Val {
+        let Some(binding) = self.facts.lookup(name, stmt) else {
+            return self.unknown();
+        };
+        if binding.param {
+            return Val::unknown(self.flow.sources.is_none() || self.is_source("(parameter)"));
+        }
+        match binding.value {
+            Some(value) => {
+                let key = binding.stmt.id();
+                if !self.active.insert(key) {
+                    return self.unknown();
+                }
+                let v = self.eval_in(value, env, depth + 1);
+                self.active.remove(&key);
+                v
+            }
+            None => self.unknown(),
+        }
+    }
+
+    fn eval_call(&mut self, node: Node<'t>, env: &HashMap<String, Val>, depth: usize) -> Val {
+        let code = self.code();
+        let path = self.path(node);
+        let bare = path.trim_end_matches("()").to_string();
+        if self.is_sanitizer(&bare) {
+            return Val::clean();
+        }
+        if self.is_source(&bare) {
+            return Val::unknown(true);
+        }
+        let parts = call_parts(node, code);
+        let last = bare.rsplit(['.', ' ']).next().unwrap_or(&bare).to_string();
+        // A function defined in this block: follow its return values with the arguments bound.
+        if let Some(callee) = parts.callee
+            && is(callee.kind(), IDENTS)
+            && let Some(&function) = self.facts.functions.get(text(callee, code))
+            && !self.active.contains(&function.id())
+        {
+            let params = parameter_names(function, code);
+            let mut inner_env = HashMap::new();
+            for (i, name) in params.iter().enumerate() {
+                let v = match parts.positional.get(i) {
+                    Some(arg) => self.eval_in(*arg, env, depth + 1),
+                    None => Val::lit(""),
+                };
+                inner_env.insert(name.clone(), v);
+            }
+            let returns = return_values(function);
+            if !returns.is_empty() {
+                self.active.insert(function.id());
+                let vals: Vec<Val> = returns
+                    .into_iter()
+                    .map(|r| self.eval_in(r, &inner_env, depth + 1))
+                    .collect();
+                self.active.remove(&function.id());
+                let constant = vals.iter().all(|v| v.constant);
+                let tainted = vals.iter().any(|v| v.tainted);
+                let text = vals.first().map(|v| v.text.clone()).unwrap_or_default();
+                return Val {
+                    text,
+                    constant,
+                    tainted,
+                };
+            }
+        }
+        let receiver = parts.callee.and_then(|c| {
+            c.child_by_field_name("object")
+                .or_else(|| c.child_by_field_name("operand"))
+                .or_else(|| c.child_by_field_name("value"))
+                .or_else(|| c.child_by_field_name("expression"))
+                .or_else(|| c.child_by_field_name("target"))
+                .filter(|_| is(c.kind(), MEMBERS))
+        });
+        let receiver = receiver
+            .or_else(|| node.child_by_field_name("receiver"))
+            .or_else(|| {
+                node.child_by_field_name("object")
+                    .filter(|_| node.kind() == "method_invocation")
+            });
+        let mut pieces = Vec::new();
+        if let Some(r) = receiver {
+            pieces.push(self.eval_in(r, env, depth + 1));
+        }
+        for arg in &parts.positional {
+            pieces.push(self.eval_in(*arg, env, depth + 1));
+        }
+        for (_, v) in &parts.keywords {
+            pieces.push(self.eval_in(*v, env, depth + 1));
+        }
+        if is(&last, PASS_THROUGH) || node.kind() == "macro_invocation" {
+            return Val::join(pieces);
+        }
+        // Any other call: its result is not a literal; taint passes through its inputs.
+        let tainted = self.flow.sources.is_none() || pieces.iter().any(|p| p.tainted);
+        Val::unknown(tainted)
+    }
+}
+
+fn strip_quotes(s: &str) -> String {
+    let s = s.trim_start_matches(|c: char| c.is_ascii_alphabetic() && c != '"' && c != '\'');
+    let s = s.strip_prefix('@').unwrap_or(s);
+    s.trim_matches(|c| c == '"' || c == '\'' || c == '`')
+        .to_string()
+}
+
+fn parameter_names(function: Node<'_>, code: &str) -> Vec<String> {
+    let params = function
+        .child_by_field_name("parameters")
+        .or_else(|| {
+            function
+                .child_by_field_name("declarator")
+                .and_then(|d| d.child_by_field_name("parameters"))
+        })
+        .or_else(|| {
+            let mut cursor = function.walk();
+            function
+                .named_children(&mut cursor)
+                .find(|c| c.kind().contains("parameters"))
+        });
+    let Some(params) = params else {
+        return Vec::new();
+    };
+    let mut cursor = params.walk();
+    params
+        .named_children(&mut cursor)
+        .filter(|c| !c.kind().contains("comment"))
+        .filter_map(|p| {
+            if is(p.kind(), IDENTS) {
+                return Some(text(p, code).to_string());
+            }
+            p.child_by_field_name("name")
+                .or_else(|| p.child_by_field_name("pattern"))
+                .or_else(|| p.child_by_field_name("declarator"))
+                .and_then(|n| declared_name(n, code))
+                .or_else(|| declared_name(p, code))
+                .map(normalise_path)
+        })
+        .collect()
+}
+
+/// The expressions a function returns (explicit `return`s, or a Rust/Ruby tail expression).
+fn return_values<'t>(function: Node<'t>) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let Some(body) = function.child_by_field_name("body") else {
+        return out;
+    };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if is_function(n.kind()) && n.id() != function.id() {
+            continue;
+        }
+        if matches!(
+            n.kind(),
+            "return_statement"
+                | "return_expression"
+                | "return"
+                | "control_transfer_statement"
+                | "jump_expression"
+        ) {
+            if let Some(v) = n.child_by_field_name("result").or_else(|| n.named_child(0)) {
+                let v = if v.kind() == "expression_list" && v.named_child_count() == 1 {
+                    v.named_child(0).unwrap_or(v)
+                } else {
+                    v
+                };
+                out.push(v);
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    if out.is_empty() && matches!(function.kind(), "function_item" | "closure_expression") {
+        // Rust: the block's tail expression.
+        let count = body.named_child_count();
+        if let Some(last) = (count > 0).then(|| last_named(body)).flatten()
+            && last.kind() != "expression_statement"
+            && last.kind() != "let_declaration"
+        {
+            out.push(last);
+        }
+    }
+    out
+}
+
+/// Finds every place a value reaches one of `flow`'s sinks in a block.
+pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
+    let code = facts.code;
+    let mut hits = Vec::new();
+    let mut ev = Evaluator::new(facts, flow);
+    for sink in &flow.sinks {
+        match sink.kind {
+            SinkKind::Call => {
+                for &call in &facts.calls {
+                    let path = ev.path(call);
+                    let bare = path.trim_end_matches("()");
+                    if !sink.path.is_match(bare) {
+                        continue;
+                    }
+                    let parts = call_parts(call, code);
+                    let required = sink.requires.iter().all(|(name, re)| {
+                        parts
+                            .keywords
+                            .iter()
+                            .find(|(k, _)| k == name)
+                            .is_some_and(|(_, v)| {
+                                let val = ev.eval(*v);
+                                val.constant && re.is_match(&val.text)
+                            })
+                    });
+                    let excused = sink.unless.iter().any(|(name, re)| {
+                        parts.keywords.iter().any(|(k, v)| {
+                            k == name && {
+                                let val = ev.eval(*v);
+                                val.constant && re.is_match(&val.text)
+                            }
+                        })
+                    });
+                    if !required || excused {
+                        continue;
+                    }
+                    if sink.keyword.is_none() && sink.args.as_ref().is_some_and(Vec::is_empty) {
+                        // The API itself is the problem (a weak hash, say): report the call.
+                        hits.push(Hit {
+                            start: call.start_byte(),
+                            end: call.end_byte(),
+                        });
+                        continue;
+                    }
+                    let mut checked: Vec<Node<'_>> = Vec::new();
+                    if let Some(keyword) = &sink.keyword {
+                        checked.extend(
+                            parts
+                                .keywords
+                                .iter()
+                                .filter(|(k, _)| k == keyword)
+                                .map(|(_, v)| *v),
+                        );
+                        if let Some(positions) = &sink.args {
+                            checked.extend(
+                                positions
+                                    .iter()
+                                    .filter_map(|&i| parts.positional.get(i).copied()),
+                            );
+                        }
+                    } else {
+                        match &sink.args {
+                            Some(positions) => checked.extend(
+                                positions
+                                    .iter()
+                                    .filter_map(|&i| parts.positional.get(i).copied()),
+                            ),
+                            None => checked.extend(parts.positional.iter().copied()),
+                        }
+                    }
+                    // One finding per call, spanning the call (as a query rule's `@match`).
+                    if checked.into_iter().any(|arg| fires(&mut ev, flow, arg)) {
+                        hits.push(Hit {
+                            start: call.start_byte(),
+                            end: call.end_byte(),
+                        });
+                    }
+                }
+            }
+            SinkKind::Assign => {
+                for &(target, value) in &facts.assigns {
+                    let path = ev.path(target);
+                    if sink.path.is_match(&path) && fires(&mut ev, flow, value) {
+                        hits.push(Hit {
+                            start: target.start_byte(),
+                            end: value.end_byte(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    hits
+}
+
+fn fires<'t>(ev: &mut Evaluator<'_, 't>, flow: &Flow, arg: Node<'t>) -> bool {
+    let val = ev.eval(arg);
+    match &flow.insecure_value {
+        Some(re) => val.constant && re.is_match(val.text.trim()),
+        None => {
+            val.tainted
+                && flow
+                    .value_text
+                    .as_ref()
+                    .is_none_or(|re| re.is_match(&val.text))
+        }
+    }
+}
