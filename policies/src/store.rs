@@ -2,15 +2,23 @@
 //!
 //! A reload reads and compiles every file and swaps only on success, so a bad edit never
 //! replaces a good set, and a request that loaded a snapshot keeps it to its end.
+//!
+//! The watcher's rule: once file events settle, the whole directory is read again and is either
+//! activated or counted as one rejection; events that arrive while a reload runs cause another
+//! reload after it. Only events that can change content count: inotify also reports every
+//! *open* of a file, and a reload (or another replica sharing the directory, or anyone reading
+//! the files) opens them all, so counting opens made the watcher re-trigger itself forever and
+//! let steady readers starve the debounce, so that a final edit could go unread.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::watch;
 
 use crate::compile::{PolicySource, ScanCatalog, compile, is_policy_file_name, read_dir_sources};
@@ -20,6 +28,10 @@ use crate::set::PolicySet;
 
 /// How long the watcher waits for file events to settle before reloading.
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// The longest a burst of events delays a reload: edits that never pause still get read
+/// (and read again after the burst), so the active set never lags the disk by much more.
+pub const MAX_DEBOUNCE: Duration = Duration::from_millis(500);
 
 /// What a successful reload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,8 +186,8 @@ impl PolicyStore {
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
                 let relevant = match &event {
-                    Ok(ev) => ev.paths.iter().any(|p| is_relevant(p)),
-                    // An overflowed or failed watch may have missed a change: reload to be sure.
+                    Ok(ev) => may_change_content(ev),
+                    // A failed watch may have missed a change: reload to be sure.
                     Err(_) => true,
                 };
                 if relevant {
@@ -197,10 +209,16 @@ impl PolicyStore {
         std::thread::Builder::new()
             .name("warden-policy-watch".to_owned())
             .spawn(move || {
+                // Events that arrive during a reload stay queued, so the next `recv` returns at
+                // once and the directory is read again after them.
                 while rx.recv().is_ok() {
-                    // Debounce: wait until no event arrived for DEBOUNCE.
+                    let burst = Instant::now();
                     loop {
-                        match rx.recv_timeout(DEBOUNCE) {
+                        let left = MAX_DEBOUNCE.saturating_sub(burst.elapsed());
+                        if left.is_zero() {
+                            break;
+                        }
+                        match rx.recv_timeout(DEBOUNCE.min(left)) {
                             Ok(()) => continue,
                             Err(RecvTimeoutError::Timeout) => break,
                             Err(RecvTimeoutError::Disconnected) => return,
@@ -225,6 +243,20 @@ impl PolicyStore {
 #[derive(Debug)]
 pub struct PolicyWatcher {
     _watcher: Option<RecommendedWatcher>,
+}
+
+/// Whether an event may have changed what a reload reads. Opens and reads change nothing and
+/// are what every reload does itself; an overflowed queue (no paths) may hide any change.
+fn may_change_content(event: &notify::Event) -> bool {
+    if event.need_rescan() {
+        return true;
+    }
+    match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => {}
+        EventKind::Access(_) => return false,
+        _ => {}
+    }
+    event.paths.iter().any(|p| is_relevant(p))
 }
 
 /// Policy files, and Kubernetes' `..data` symlink swap of mounted ConfigMaps.

@@ -4,7 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use warden_policies::{Mode, PolicyLoadError, PolicyStore, ReloadOutcome, ScanCatalog};
+use warden_policies::{
+    Mode, PolicyLoadError, PolicyStore, PolicyWatcher, ReloadOutcome, ScanCatalog,
+};
 
 const ENFORCE: &str = "version: 1\npolicies:\n  - name: default\n    mode: enforce\n";
 const MONITOR: &str = "version: 1\npolicies:\n  - name: default\n    mode: monitor\n";
@@ -202,4 +204,176 @@ async fn watcher_follows_a_configmap_style_symlink_swap() {
     symlink("..v2", root.join("..data_tmp")).expect("..data_tmp");
     std::fs::rename(root.join("..data_tmp"), root.join("..data")).expect("swap ..data");
     wait_until(&store, |s| mode(s) == Mode::Monitor).await;
+}
+
+/// Waits (up to a generous 5 s) on the status channel until `done` holds.
+async fn eventually(store: &PolicyStore, what: &str, done: impl Fn(&PolicyStore) -> bool) {
+    let patience = Duration::from_secs(5);
+    let start = Instant::now();
+    let mut rx = store.subscribe();
+    while !done(store) {
+        let left = patience.saturating_sub(start.elapsed());
+        assert!(
+            !left.is_zero(),
+            "{what}: not within 5 s: {:?}",
+            store.status()
+        );
+        let _ = tokio::time::timeout(left, rx.changed()).await;
+    }
+}
+
+fn team(mode: &str) -> String {
+    format!("version: 1\npolicies:\n  - name: team\n    mode: {mode}\n")
+}
+
+fn base(mode: &str) -> String {
+    format!("version: 1\npolicies:\n  - name: default\n    mode: {mode}\n")
+}
+
+/// A directory laid out like a mounted ConfigMap (`cm.yaml -> ..data/cm.yaml`,
+/// `..data -> ..<timestamp>`) next to a plain file `a.yaml` edited in place.
+#[cfg(unix)]
+struct Burst {
+    dir: tempfile::TempDir,
+    generation: usize,
+}
+
+#[cfg(unix)]
+impl Burst {
+    fn new() -> Burst {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write(root, "a.yaml", &base("enforce"));
+        std::fs::create_dir(root.join("..2026_01_01_00_00_00.0")).expect("first generation");
+        write(
+            &root.join("..2026_01_01_00_00_00.0"),
+            "cm.yaml",
+            &team("enforce"),
+        );
+        std::os::unix::fs::symlink("..2026_01_01_00_00_00.0", root.join("..data")).expect("..data");
+        std::os::unix::fs::symlink("..data/cm.yaml", root.join("cm.yaml")).expect("cm.yaml link");
+        Burst { dir, generation: 0 }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Edit number `i` with `text` for `a.yaml` (or `cm.yaml` via a `..data` swap), each way an
+    /// editor or the kubelet writes.
+    fn edit(&mut self, i: usize, mode: &str) {
+        let root = self.dir.path().to_path_buf();
+        match i % 4 {
+            // Truncate, then write in a second call: a reader may see the empty file between.
+            0 => {
+                use std::io::Write;
+                let mut f = std::fs::File::create(root.join("a.yaml")).expect("truncate");
+                f.flush().expect("flush");
+                f.write_all(base(mode).as_bytes()).expect("write");
+            }
+            1 => write_by_rename(&root, "a.yaml", &base(mode)),
+            2 => write(&root, "a.yaml", &base(mode)),
+            // The kubelet's update: a new timestamped directory, a temp symlink renamed over
+            // `..data`, the old directory removed.
+            _ => {
+                let old = std::fs::read_link(root.join("..data")).expect("read ..data");
+                self.generation += 1;
+                let new = format!("..2026_01_01_00_00_{:02}.{}", self.generation % 60, i);
+                std::fs::create_dir(root.join(&new)).expect("new generation");
+                write(&root.join(&new), "cm.yaml", &team(mode));
+                std::os::unix::fs::symlink(&new, root.join("..data_tmp")).expect("..data_tmp");
+                std::fs::rename(root.join("..data_tmp"), root.join("..data")).expect("swap");
+                std::fs::remove_dir_all(root.join(old)).expect("remove old generation");
+            }
+        }
+    }
+}
+
+/// Mode for edit `i` of a burst: every third edit is invalid.
+fn burst_mode(i: usize) -> String {
+    match i % 3 {
+        0 => format!("invalid{i}"),
+        1 => "monitor".to_owned(),
+        _ => "enforce".to_owned(),
+    }
+}
+
+/// A watched store, then 100 mixed edits and two final ones (`a.yaml`, then `cm.yaml`).
+#[cfg(unix)]
+fn watched_burst(final_a: &str, final_cm: &str) -> (Burst, Arc<PolicyStore>, PolicyWatcher) {
+    let mut burst = Burst::new();
+    let store = Arc::new(PolicyStore::open(burst.root(), catalog()).expect("valid"));
+    let watcher = store.watch().expect("watch");
+    for i in 0..100 {
+        burst.edit(i, &burst_mode(i));
+    }
+    burst.edit(100, final_a);
+    burst.edit(103, final_cm);
+    (burst, store, watcher)
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_burst_of_100_edits_ending_valid_activates_the_final_content() {
+    // End valid on both files, and different from the starting content.
+    let (final_a, final_cm) = ("monitor", "monitor");
+    let (burst, store, _watcher) = watched_burst(final_a, final_cm);
+    let expected = warden_policies::load_dir(burst.root(), &catalog()).expect("final is valid");
+    assert_ne!(
+        expected.version,
+        PolicyStore::open(Burst::new().root(), catalog())
+            .expect("valid")
+            .load()
+            .version
+    );
+    eventually(&store, "final content active", |s| {
+        s.load().version == expected.version && s.status().last_error.is_none()
+    })
+    .await;
+    assert_eq!(mode(&store), Mode::Monitor);
+    assert_eq!(store.load().policies["team"].mode, Mode::Monitor);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_burst_of_100_edits_ending_invalid_is_counted_as_rejected() {
+    // The final state: `a.yaml` valid, `cm.yaml` invalid (through a `..data` swap).
+    let (final_a, final_cm) = ("enforce", "invalid_final");
+    let (burst, store, _watcher) = watched_burst(final_a, final_cm);
+    let final_error = warden_policies::load_dir(burst.root(), &catalog())
+        .expect_err("final is invalid")
+        .to_string();
+    assert!(final_error.contains("invalid_final"), "{final_error}");
+    eventually(&store, "final state rejected", |s| {
+        let status = s.status();
+        status.rejected_total >= 1 && status.last_error.as_deref() == Some(final_error.as_str())
+    })
+    .await;
+    // Whatever was last active is a valid set; the invalid final state never is.
+    assert!(store.load().policies.contains_key("team"));
+}
+
+/// Reading the files (a reload does, so does another replica or an operator's `cat`) changes
+/// nothing and must not trigger reloads, or the watcher re-triggers itself forever.
+#[tokio::test]
+async fn reads_of_the_policy_files_do_not_trigger_reloads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "a.yaml", ENFORCE);
+    let store = Arc::new(PolicyStore::open(dir.path(), catalog()).expect("valid"));
+    let _watcher = store.watch().expect("watch");
+    write(dir.path(), "a.yaml", MONITOR);
+    eventually(&store, "edit applied", |s| mode(s) == Mode::Monitor).await;
+    for _ in 0..20 {
+        std::fs::read_to_string(dir.path().join("a.yaml")).expect("read");
+    }
+    // The one negative check here: for five debounce periods, no further reload happens.
+    let mut rx = store.subscribe();
+    rx.borrow_and_update();
+    let settled = tokio::time::timeout(warden_policies::store::DEBOUNCE * 5, rx.changed()).await;
+    assert!(
+        settled.is_err(),
+        "reloaded without an edit: {:?}",
+        store.status()
+    );
+    assert_eq!(store.status().ok_total, 1);
 }
