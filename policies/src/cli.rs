@@ -283,7 +283,7 @@ pub fn write_policy(p: &Policy, out: &mut dyn Write) -> std::io::Result<()> {
 /// which checks judge an answer: with only the code scanner (`guard.responses` off, no active
 /// category, or a gateway without a guard model) holding prose back serves no check.
 fn streaming_lines(p: &Policy) -> Vec<String> {
-    let guard = p.guard.responses && !p.guard.categories.is_empty();
+    let guard = p.guard_judges(JudgedRole::Agent);
     let code = p.code.responses;
     let code_only = "prose streams at once; a code block is held from its opening fence until \
                      it closes and its scan passes";

@@ -286,14 +286,20 @@ fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Erro
 }
 
 impl Policy {
-    /// What to ask the guard for the given side, or `None` when this policy does not judge it
-    /// (disabled for that side, or no active category).
-    pub fn guard_request(&self, role: JudgedRole) -> Option<GuardParams> {
+    /// Whether this policy asks the guard to judge the given side: enabled for it, with at
+    /// least one active category. Streaming uses it to decide whether prose must be held.
+    pub fn guard_judges(&self, role: JudgedRole) -> bool {
         let enabled = match role {
             JudgedRole::User => self.guard.prompts,
             JudgedRole::Agent => self.guard.responses,
         };
-        if !enabled || self.guard.categories.is_empty() {
+        enabled && !self.guard.categories.is_empty()
+    }
+
+    /// What to ask the guard for the given side, or `None` when this policy does not judge it
+    /// (disabled for that side, or no active category).
+    pub fn guard_request(&self, role: JudgedRole) -> Option<GuardParams> {
+        if !self.guard_judges(role) {
             return None;
         }
         let threshold = self

@@ -239,9 +239,9 @@ pub(crate) async fn handle(
             ct.starts_with("text/event-stream") || ct.starts_with("application/x-ndjson")
         });
     // The guard judges the answer only with a model served and an active category for it
-    // (`Policy::guard_request`, the same test the checker applies).
+    // (`Policy::guard_judges`, the same test the checker applies through `guard_request`).
     let guard_judges_response =
-        gateway.checker.has_guard() && policy.guard_request(JudgedRole::Agent).is_some();
+        gateway.checker.has_guard() && policy.guard_judges(JudgedRole::Agent);
     let checks_response = guard_judges_response || policy.code.responses;
     let mut response = gateway.stream_back(upstream_response);
     if !status.is_success() || !checks_response {

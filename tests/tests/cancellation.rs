@@ -9,12 +9,12 @@
 //! nothing until it has been checked). The time from the disconnect to the moment the mock
 //! saw its connection close is printed per case; docs/benchmarks.md records the figures.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use warden::{Config, RunningServer};
+use warden::RunningServer;
 use warden_e2e::MockUpstream;
 use warden_e2e::client::eventually;
 use warden_e2e::guarded::{one_policy, start_guarded, test_config};
@@ -33,14 +33,6 @@ enum Mode {
     /// The answer streams at once; the toy guard judges it alongside.
     Async,
 }
-
-const MODES: [Mode; 5] = [
-    Mode::PassThrough,
-    Mode::DefaultPreset,
-    Mode::Window,
-    Mode::Buffer,
-    Mode::Async,
-];
 
 /// The streamed routes: both OpenAI-compatible (SSE) and both Ollama (NDJSON) endpoints.
 const ROUTES: [(&str, &str); 4] = [
@@ -92,9 +84,9 @@ async fn env(mode: Mode) -> Env {
         ),
         Mode::Async => (Some(warden_e2e::policy_dir(&guarded_policy("async"))), true),
     };
-    let path: Option<PathBuf> = dir.as_ref().map(|d| d.path().to_path_buf());
-    let mut config: Config = test_config(&mock.url(), std::path::Path::new(""));
-    config.policies = path;
+    let mut config = test_config(&mock.url(), Path::new(""));
+    // No directory: the built-in default preset, as `warden serve --upstream URL` runs.
+    config.policies = dir.as_ref().map(|d| d.path().to_path_buf());
     let warden = if guarded {
         start_guarded(config).await
     } else {
@@ -167,25 +159,25 @@ async fn check_mode(mode: Mode) {
 
 #[tokio::test]
 async fn pass_through_cancels_the_upstream_when_the_client_leaves() {
-    check_mode(MODES[0]).await;
+    check_mode(Mode::PassThrough).await;
 }
 
 #[tokio::test]
 async fn default_preset_cancels_the_upstream_when_the_client_leaves() {
-    check_mode(MODES[1]).await;
+    check_mode(Mode::DefaultPreset).await;
 }
 
 #[tokio::test]
 async fn window_mode_cancels_the_upstream_when_the_client_leaves() {
-    check_mode(MODES[2]).await;
+    check_mode(Mode::Window).await;
 }
 
 #[tokio::test]
 async fn buffer_mode_cancels_the_upstream_when_the_client_leaves() {
-    check_mode(MODES[3]).await;
+    check_mode(Mode::Buffer).await;
 }
 
 #[tokio::test]
 async fn async_mode_cancels_the_upstream_when_the_client_leaves() {
-    check_mode(MODES[4]).await;
+    check_mode(Mode::Async).await;
 }
