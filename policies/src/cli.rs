@@ -272,11 +272,68 @@ pub fn write_policy(p: &Policy, out: &mut dyn Write) -> std::io::Result<()> {
     for line in streaming_lines(p) {
         writeln!(out, "{line}")?;
     }
+    for line in injection_lines(p) {
+        writeln!(out, "{line}")?;
+    }
     writeln!(
         out,
         "block response: status {}, message {:?}",
         p.block_response.status, p.block_response.message
     )
+}
+
+/// What the injection detector judges under a policy, as `explain` prints it.
+fn injection_lines(p: &Policy) -> Vec<String> {
+    use crate::policy::{FailMode, InjectionPart, Mode, RuleAction};
+    let inj = &p.injection;
+    if !inj.active() {
+        return vec!["injection: no part scanned".to_owned()];
+    }
+    let parts: Vec<String> = [
+        InjectionPart::User,
+        InjectionPart::System,
+        InjectionPart::Tool,
+        InjectionPart::Document,
+    ]
+    .into_iter()
+    .filter(|&part| inj.scans(part))
+    .map(|part| {
+        let labels: Vec<&str> = part
+            .labels()
+            .iter()
+            .copied()
+            .filter(|l| inj.rule(l).is_some_and(|r| r.action != RuleAction::Off))
+            .collect();
+        format!("{} ({})", part.as_str(), labels.join(", "))
+    })
+    .collect();
+    let mut lines = vec![format!(
+        "injection: scans {}; {}; {}timeout {} ms, fail {} (when a detector is served: --prompt-guard)",
+        parts.join(", "),
+        if inj.history {
+            "every turn"
+        } else {
+            "only turns after the last answer"
+        },
+        match inj.mode {
+            Mode::Monitor => "monitor (never blocks); ",
+            Mode::Enforce => "",
+        },
+        inj.timeout.as_millis(),
+        match inj.fail_mode {
+            FailMode::Closed => "closed",
+            FailMode::Open => "open",
+        }
+    )];
+    for r in &inj.labels {
+        lines.push(format!(
+            "  {}: {} at score >= {:.2}",
+            r.label,
+            r.action.as_str(),
+            r.threshold
+        ));
+    }
+    lines
 }
 
 /// What streaming does under a policy, as `explain` prints it. What is held back depends on

@@ -17,8 +17,8 @@ use warden_guard_model::{Category, Taxonomy, Template};
 
 use crate::diag::{Diagnostic, Diagnostics, Reporter, from_yaml_error, suggestion_fix};
 use crate::policy::{
-    Action, BlockResponse, CategoryRule, CodePolicy, FailMode, GuardPolicy, Mode, Policy,
-    RuleAction, StreamingMode,
+    Action, BlockResponse, CategoryRule, CodePolicy, FailMode, GuardPolicy, INJECTION_LABELS,
+    InjectionPolicy, LabelRule, Mode, Policy, RuleAction, StreamingMode,
 };
 use crate::raw::{
     RawCustomCategory, RawExpect, RawFailMode, RawMode, RawPolicy, RawPolicyFile, RawRuleAction,
@@ -1037,6 +1037,14 @@ fn compile_policy(
         Some(RawMode::Monitor) => Mode::Monitor,
         _ => Mode::Enforce,
     };
+    let injection = compile_injection(
+        parsed,
+        chain,
+        mode,
+        fail_mode,
+        Duration::from_millis(timeout_ms),
+        out,
+    );
     if out.len() > errors_before {
         return None;
     }
@@ -1052,6 +1060,7 @@ fn compile_policy(
         guard_timeout: Duration::from_millis(timeout_ms),
         block_response,
         audit_content: first(chain, |p| p.audit.as_ref()?.include_content).is_some_and(|(_, v)| v),
+        injection,
         source: parsed[own.file].name.display().to_string(),
         extends: chain[1..]
             .iter()
@@ -1061,6 +1070,141 @@ fn compile_policy(
 }
 
 /// A fix for a category written by its name (`Hate`) instead of its code (`S9`).
+/// The `injection:` section along the `extends` chain: flags and label rules inherit per
+/// field (labels merge per key, like guard categories); mode and failure default to the
+/// policy's own.
+fn compile_injection(
+    parsed: &[Parsed],
+    chain: &[&Entry<'_>],
+    policy_mode: Mode,
+    policy_fail: FailMode,
+    policy_timeout: Duration,
+    out: &mut Vec<Diagnostic>,
+) -> InjectionPolicy {
+    let own = chain[0];
+    let pfield = own.field();
+    if let Some(inj) = &own.raw.injection {
+        if let Some(t) = &inj.default_threshold {
+            check_threshold(
+                t,
+                &mut rep(parsed, own.file, out),
+                format!("{pfield}.injection.default_threshold"),
+            );
+        }
+        if let Some(labels) = &inj.labels {
+            let mut keys: Vec<(&Spanned<String>, _)> = labels.iter().collect();
+            keys.sort_by_key(|(k, _)| (k.referenced.line(), k.referenced.column()));
+            for (key, rule) in keys {
+                let field = format!("{pfield}.injection.labels.{}", key.value);
+                if !INJECTION_LABELS.contains(&key.value.as_str()) {
+                    let lower = key.value.to_ascii_lowercase();
+                    rep(parsed, own.file, out).at(
+                        key.referenced,
+                        field.clone(),
+                        format!("unknown injection label `{}`", key.value),
+                        if INJECTION_LABELS.contains(&lower.as_str()) {
+                            format!("labels are lower case: write `{lower}`")
+                        } else if lower == "benign" {
+                            "`benign` is what passes; set thresholds on `jailbreak`, `injection` \
+                             (Prompt Guard 1) or `malicious` (Prompt Guard 2)"
+                                .to_owned()
+                        } else {
+                            suggestion_fix(&key.value, "label", INJECTION_LABELS.iter().copied())
+                        },
+                    );
+                }
+                if let Some(t) = &rule.threshold {
+                    check_threshold(
+                        t,
+                        &mut rep(parsed, own.file, out),
+                        format!("{field}.threshold"),
+                    );
+                }
+            }
+        }
+        if let Some(t) = inj.failure.as_ref().and_then(|f| f.timeout_ms.as_ref())
+            && (t.value == 0 || t.value > MAX_GUARD_TIMEOUT_MS)
+        {
+            rep(parsed, own.file, out).at(
+                t.referenced,
+                format!("{pfield}.injection.failure.timeout_ms"),
+                format!(
+                    "timeout_ms {} is outside 1..={MAX_GUARD_TIMEOUT_MS}",
+                    t.value
+                ),
+                "use a timeout in milliseconds such as 1000",
+            );
+        }
+    }
+    let flag = |get: fn(&crate::raw::RawInjection) -> Option<bool>| {
+        first(chain, |p| p.injection.as_ref().and_then(get)).map(|(_, v)| v)
+    };
+    let default_action = first(chain, |p| p.injection.as_ref()?.default_action)
+        .map(|(_, a)| rule_action(a))
+        .unwrap_or(RuleAction::Block);
+    let default_threshold = first(chain, |p| {
+        p.injection
+            .as_ref()?
+            .default_threshold
+            .as_ref()
+            .map(|t| t.value)
+    })
+    .map_or(DEFAULT_THRESHOLD, |(_, t)| t);
+    let labels = INJECTION_LABELS
+        .iter()
+        .map(|&label| {
+            let rule = |p: &RawPolicy| {
+                p.injection
+                    .as_ref()?
+                    .labels
+                    .as_ref()?
+                    .iter()
+                    .find(|(k, _)| k.value == label)
+                    .map(|(_, r)| r.clone())
+            };
+            let action = first(chain, |p| rule(p)?.action).map(|(_, a)| rule_action(a));
+            let threshold = first(chain, |p| rule(p)?.threshold.map(|t| t.value)).map(|(_, t)| t);
+            LabelRule {
+                label: label.to_owned(),
+                action: action.unwrap_or(default_action),
+                threshold: threshold.unwrap_or(default_threshold),
+            }
+        })
+        .collect();
+    let mode = match (policy_mode, first(chain, |p| p.injection.as_ref()?.mode)) {
+        (Mode::Monitor, _) | (_, Some((_, RawMode::Monitor))) => Mode::Monitor,
+        _ => Mode::Enforce,
+    };
+    let fail_mode = match first(chain, |p| p.injection.as_ref()?.failure.as_ref()?.mode) {
+        Some((_, RawFailMode::Open)) => FailMode::Open,
+        Some((_, RawFailMode::Closed)) => FailMode::Closed,
+        None => policy_fail,
+    };
+    let timeout = first(chain, |p| {
+        p.injection
+            .as_ref()?
+            .failure
+            .as_ref()?
+            .timeout_ms
+            .as_ref()
+            .map(|t| t.value)
+    })
+    .map(|(_, t)| t)
+    .filter(|t| (1..=MAX_GUARD_TIMEOUT_MS).contains(t))
+    .map_or(policy_timeout, Duration::from_millis);
+    InjectionPolicy {
+        user_prompts: flag(|i| i.user_prompts).unwrap_or(true),
+        system_prompts: flag(|i| i.system_prompts).unwrap_or(false),
+        tool_results: flag(|i| i.tool_results).unwrap_or(true),
+        documents: flag(|i| i.documents).unwrap_or(true),
+        history: flag(|i| i.history).unwrap_or(true),
+        labels,
+        mode,
+        fail_mode,
+        timeout,
+    }
+}
+
 fn by_name(key: &str, base: &Taxonomy, customs: &[(usize, &RawCustomCategory)]) -> Option<String> {
     let wanted = key.trim().to_lowercase();
     base.categories

@@ -49,7 +49,8 @@ pub use diag::{Diagnostic, Diagnostics};
 pub use error::{PolicyError, PolicyLoadError};
 pub use policy::{
     Action, BlockResponse, CategoryHit, CategoryRule, CodePolicy, Decision, FailMode, GuardParams,
-    GuardPolicy, Mode, Policy, RuleAction, StreamingMode,
+    GuardPolicy, INJECTION_LABELS, InjectionHit, InjectionPart, InjectionPolicy, InjectionScore,
+    LabelRule, Mode, Policy, RuleAction, StreamingMode,
 };
 pub use set::{PolicySet, PolicyTest, Route, RouteInfo, Selection, TestSample, api_key_sha256};
 pub use store::{PolicyStore, PolicyWatcher, ReloadOutcome, ReloadStatus, load_dir};

@@ -217,6 +217,124 @@ impl GuardParams {
     }
 }
 
+/// A part of a request that the injection detector judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InjectionPart {
+    /// A user message or completion prompt (direct input).
+    User,
+    /// A system or developer message (direct input).
+    System,
+    /// A tool or function result (third-party data).
+    Tool,
+    /// A retrieved document passed beside the messages (third-party data).
+    Document,
+}
+
+impl InjectionPart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InjectionPart::User => "user",
+            InjectionPart::System => "system",
+            InjectionPart::Tool => "tool",
+            InjectionPart::Document => "document",
+        }
+    }
+
+    /// The labels asked of this part, after Meta's Prompt Guard model card: direct input is
+    /// judged for jailbreaks only (a user's own instructions are no injection), third-party data
+    /// for injections (which, for Prompt Guard 1, include jailbreaks). `malicious` is Prompt
+    /// Guard 2's single label for both.
+    pub fn labels(self) -> &'static [&'static str] {
+        match self {
+            InjectionPart::User | InjectionPart::System => &["jailbreak", "malicious"],
+            InjectionPart::Tool | InjectionPart::Document => &["injection", "malicious"],
+        }
+    }
+}
+
+/// The labels a policy may name under `injection.labels`.
+pub const INJECTION_LABELS: [&str; 3] = ["jailbreak", "injection", "malicious"];
+
+/// Action and threshold of one detector label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelRule {
+    pub label: String,
+    pub action: RuleAction,
+    pub threshold: f32,
+}
+
+/// Injection-detection part of a policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InjectionPolicy {
+    pub user_prompts: bool,
+    pub system_prompts: bool,
+    pub tool_results: bool,
+    pub documents: bool,
+    /// Scan earlier turns too, not only what follows the last assistant turn.
+    pub history: bool,
+    /// Every label of [`INJECTION_LABELS`] with its effective action and threshold.
+    pub labels: Vec<LabelRule>,
+    /// `monitor` when this detector or the whole policy is in monitor mode.
+    pub mode: Mode,
+    pub fail_mode: FailMode,
+    #[serde(serialize_with = "ser_millis")]
+    pub timeout: Duration,
+}
+
+impl InjectionPolicy {
+    /// Whether the detector is asked about this part at all.
+    pub fn scans(&self, part: InjectionPart) -> bool {
+        let enabled = match part {
+            InjectionPart::User => self.user_prompts,
+            InjectionPart::System => self.system_prompts,
+            InjectionPart::Tool => self.tool_results,
+            InjectionPart::Document => self.documents,
+        };
+        enabled
+            && part
+                .labels()
+                .iter()
+                .any(|l| self.rule(l).is_some_and(|r| r.action != RuleAction::Off))
+    }
+
+    /// Whether any part is scanned.
+    pub fn active(&self) -> bool {
+        [
+            InjectionPart::User,
+            InjectionPart::System,
+            InjectionPart::Tool,
+            InjectionPart::Document,
+        ]
+        .into_iter()
+        .any(|p| self.scans(p))
+    }
+
+    pub fn rule(&self, label: &str) -> Option<&LabelRule> {
+        self.labels.iter().find(|r| r.label == label)
+    }
+}
+
+/// The detector's score for one label of one scanned part (the maximum over its windows).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InjectionScore {
+    pub part: InjectionPart,
+    /// Position of the message (or document) in the request.
+    pub index: usize,
+    pub label: String,
+    pub score: f32,
+}
+
+/// A label that fired on a part.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InjectionHit {
+    pub label: String,
+    pub part: InjectionPart,
+    pub index: usize,
+    pub score: f32,
+    pub action: Action,
+}
+
 /// One category that contributed to a decision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CategoryHit {
@@ -237,6 +355,8 @@ pub struct Decision {
     pub categories: Vec<CategoryHit>,
     /// Rule ids that fired (code decisions).
     pub rules: Vec<String>,
+    /// Injection or jailbreak labels that fired (injection decisions).
+    pub injection: Vec<InjectionHit>,
     /// The guard's unsafe score, when a guard was asked.
     pub unsafe_score: Option<f32>,
     /// The guard could not judge (error, timeout, overload) and the fail mode decided.
@@ -271,6 +391,8 @@ pub struct Policy {
     pub block_response: BlockResponse,
     /// Whether the audit log records message content (off by default).
     pub audit_content: bool,
+    /// Prompt-injection and jailbreak detection of the request.
+    pub injection: InjectionPolicy,
     /// The file that defines this policy (relative to the policy directory).
     pub source: String,
     /// The chain of policies this one extends, nearest first.
@@ -356,6 +478,7 @@ impl Policy {
             intended,
             categories,
             rules: Vec::new(),
+            injection: Vec::new(),
             unsafe_score: Some(score),
             unchecked: false,
             policy: Arc::clone(&self.id),
@@ -385,6 +508,7 @@ impl Policy {
             intended,
             categories: Vec::new(),
             rules,
+            injection: Vec::new(),
             unsafe_score: None,
             unchecked: false,
             policy: Arc::clone(&self.id),
@@ -403,9 +527,73 @@ impl Policy {
             intended,
             categories: Vec::new(),
             rules: Vec::new(),
+            injection: Vec::new(),
             unsafe_score: None,
             unchecked: true,
             policy: Arc::clone(&self.id),
+        }
+    }
+
+    /// Turns detector scores into a decision: a label fires on a part when the part asks for
+    /// it ([`InjectionPart::labels`]) and its score reaches the label's threshold; the
+    /// strictest action wins. The detector's own `mode` (or the policy's) softens a block.
+    pub fn decide_injection(&self, scores: &[InjectionScore]) -> Decision {
+        let mut hits: Vec<InjectionHit> = Vec::new();
+        for s in scores {
+            if !s.part.labels().contains(&s.label.as_str()) || !self.injection.scans(s.part) {
+                continue;
+            }
+            let Some(rule) = self.injection.rule(&s.label) else {
+                continue;
+            };
+            // A NaN score never fires (it is no evidence); it is reported as the score it is.
+            if rule.action == RuleAction::Off || s.score.is_nan() || s.score < rule.threshold {
+                continue;
+            }
+            hits.push(InjectionHit {
+                label: s.label.clone(),
+                part: s.part,
+                index: s.index,
+                score: s.score,
+                action: rule.action.when_hit(),
+            });
+        }
+        let intended = hits.iter().map(|h| h.action).max().unwrap_or(Action::Allow);
+        Decision {
+            action: self.injection_effective(intended),
+            intended,
+            categories: Vec::new(),
+            rules: Vec::new(),
+            injection: hits,
+            unsafe_score: None,
+            unchecked: false,
+            policy: Arc::clone(&self.id),
+        }
+    }
+
+    /// The decision when the injection detector produced no score: its own fail mode decides,
+    /// marked `unchecked`.
+    pub fn on_injection_error(&self) -> Decision {
+        let intended = match self.injection.fail_mode {
+            FailMode::Closed => Action::Block,
+            FailMode::Open => Action::Allow,
+        };
+        Decision {
+            action: self.injection_effective(intended),
+            intended,
+            categories: Vec::new(),
+            rules: Vec::new(),
+            injection: Vec::new(),
+            unsafe_score: None,
+            unchecked: true,
+            policy: Arc::clone(&self.id),
+        }
+    }
+
+    fn injection_effective(&self, intended: Action) -> Action {
+        match (self.injection.mode, intended) {
+            (Mode::Monitor, Action::Block) => Action::Log,
+            _ => self.effective(intended),
         }
     }
 
@@ -425,6 +613,7 @@ impl Policy {
                 .flat_map(|d| d.categories.clone())
                 .collect(),
             rules: decisions.iter().flat_map(|d| d.rules.clone()).collect(),
+            injection: decisions.iter().flat_map(|d| d.injection.clone()).collect(),
             unsafe_score: decisions
                 .iter()
                 .filter_map(|d| d.unsafe_score)

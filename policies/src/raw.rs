@@ -69,6 +69,74 @@ pub struct RawPolicy {
     /// What the audit log records for requests under this policy.
     #[serde(default)]
     pub audit: Option<RawAudit>,
+    /// Prompt-injection and jailbreak detection (Prompt Guard) on the request's parts. Applies
+    /// when the gateway serves a detector (`--prompt-guard`); every field has a default.
+    #[serde(default)]
+    pub injection: Option<RawInjection>,
+}
+
+/// Prompt-injection and jailbreak detection settings.
+///
+/// Following Meta's Prompt Guard model card, direct input (user and system messages) is judged
+/// for `jailbreak` (Prompt Guard 1) or `malicious` (Prompt Guard 2), and third-party data (tool
+/// results, retrieved documents) for `injection` (Prompt Guard 1: injection or jailbreak) or
+/// `malicious`. A user's own instructions are not an injection, so `injection` is never asked
+/// of direct input.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawInjection {
+    /// Scan user messages and completion prompts (default true).
+    #[serde(default)]
+    pub user_prompts: Option<bool>,
+    /// Scan system and developer messages (default false: the operator writes them).
+    #[serde(default)]
+    pub system_prompts: Option<bool>,
+    /// Scan tool and function results: `role: tool`, `function` and `ipython` messages
+    /// (default true).
+    #[serde(default)]
+    pub tool_results: Option<bool>,
+    /// Scan retrieved documents passed beside the messages (the `documents` array of a chat
+    /// request, as vLLM accepts it for RAG chat templates) (default true).
+    #[serde(default)]
+    pub documents: Option<bool>,
+    /// Scan every earlier turn of the conversation too (default true). `false` scans only what
+    /// follows the last assistant turn: cheaper for long chats, but a client can then hide a
+    /// jailbreak in a made-up earlier turn.
+    #[serde(default)]
+    pub history: Option<bool>,
+    /// Action for every label not listed under `labels` (default `block`).
+    #[serde(default)]
+    pub default_action: Option<RawRuleAction>,
+    /// Score threshold, 0..1, for every label without its own (default 0.5).
+    #[serde(default)]
+    #[schemars(with = "Option<f32>", range(min = 0.0, max = 1.0))]
+    pub default_threshold: Option<Spanned<f32>>,
+    /// Per-label settings keyed by `jailbreak`, `injection` (Prompt Guard 1) or `malicious`
+    /// (Prompt Guard 2). A label the served model does not have never fires.
+    #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, RawCategoryRule>>")]
+    pub labels: Option<HashMap<Spanned<String>, RawCategoryRule>>,
+    /// `enforce` or `monitor` for this detector only (default: the policy's `mode`; a policy in
+    /// `monitor` mode never blocks).
+    #[serde(default)]
+    pub mode: Option<RawMode>,
+    /// What a detector error, timeout or overload does (default: the policy's `failure`).
+    #[serde(default)]
+    pub failure: Option<RawInjectionFailure>,
+}
+
+/// Detector failure settings.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawInjectionFailure {
+    /// `closed` (block) or `open` (let through, marked unchecked); default: the policy's
+    /// `failure.mode`.
+    #[serde(default)]
+    pub mode: Option<RawFailMode>,
+    /// Milliseconds to wait for the detector (default: the policy's `failure.guard_timeout_ms`).
+    #[serde(default)]
+    #[schemars(with = "Option<u64>")]
+    pub timeout_ms: Option<Spanned<u64>>,
 }
 
 /// Audit log settings of a policy.
