@@ -49,6 +49,10 @@ pub enum OutputFormat {
 /// Arguments of `warden classify`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClassifyArgs {
+    /// Detector: llama-guard (content categories) or prompt-guard (jailbreak and prompt-injection
+    /// scores from a Prompt Guard 1 or 2 model given by --model; see `prompt_guard::cli`).
+    #[arg(long, value_enum, default_value_t = crate::prompt_guard::cli::Detector::LlamaGuard)]
+    pub detector: crate::prompt_guard::cli::Detector,
     /// Model to run in-process: a Hugging Face model directory, a .gguf file, or `hf:ORG/NAME`
     /// (from the local Hugging Face cache, downloaded into it when missing).
     #[arg(
@@ -476,6 +480,9 @@ pub async fn run_classify(
     mut stdin: impl Read,
     mut stdout: impl Write,
 ) -> Result<ExitCode, CliError> {
+    if args.detector == crate::prompt_guard::cli::Detector::PromptGuard {
+        return crate::prompt_guard::cli::run(args, stdin, stdout).await;
+    }
     if !(0.0..=1.0).contains(&args.threshold) {
         return Err(CliError::Usage(
             "--threshold must be between 0 and 1".into(),

@@ -11,6 +11,7 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod prompt;
+pub mod prompt_guard;
 pub mod remote;
 pub mod strip;
 pub mod taxonomy;
@@ -24,6 +25,7 @@ pub use classifier::{
     TurnRole, Verdict,
 };
 pub use prompt::{RenderedPrompt, render, render_prefix};
+pub use prompt_guard::{InjectionScores, PromptGuard, PromptGuardError, PromptGuardOptions};
 pub use taxonomy::{Category, Taxonomy, TaxonomyError, Template};
 pub use tokenize::{
     EncodedConversation, EncodedPrompt, GuardTokenizer, TokenizeError, VerdictTokens,
