@@ -36,6 +36,23 @@ pub struct StageRecord {
     pub scan_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// The injection detector's part of a prompt check, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injection: Option<InjectionAudit>,
+}
+
+/// What the injection detector found in a request.
+#[derive(Debug, Clone, Serialize)]
+pub struct InjectionAudit {
+    /// Texts judged (messages and documents).
+    pub parts: usize,
+    /// The highest score per part kind and label.
+    pub scores: Vec<crate::injection::TopScore>,
+    /// Labels that fired, with the message or document index.
+    pub hits: Vec<warden_policies::InjectionHit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub ms: f64,
 }
 
 /// One guarded request.

@@ -72,6 +72,11 @@ pub struct ServeArgs {
     /// it off. [default: 256MiB]
     #[arg(long, env = "WARDEN_GUARD_CONTEXT_CACHE", value_name = "SIZE")]
     pub guard_context_cache: Option<String>,
+    /// Prompt Guard model (prompt-injection and jailbreak detector) run in-process: a Hugging
+    /// Face directory (config.json, tokenizer.json, model.safetensors) or hf:ORG/NAME. Without
+    /// it, policies' `injection:` sections are not applied.
+    #[arg(long, env = "WARDEN_PROMPT_GUARD", value_name = "PATH|hf:ID")]
+    pub prompt_guard: Option<String>,
     /// Device for the in-process guard: cpu or cuda:N (cuda builds only). [default: cpu]
     #[arg(long, env = "WARDEN_DEVICE", value_name = "DEVICE")]
     pub device: Option<String>,
@@ -110,6 +115,7 @@ struct RawConfig {
     guard_threads: Option<Spanned<u64>>,
     guard_concurrency: Option<Spanned<u64>>,
     guard_context_cache: Option<Spanned<RawSize>>,
+    prompt_guard: Option<Spanned<String>>,
     device: Option<Spanned<String>>,
     policies: Option<Spanned<String>>,
     watch_policies: Option<Spanned<bool>>,
@@ -133,6 +139,7 @@ const KEYS: &[&str] = &[
     "guard_threads",
     "guard_concurrency",
     "guard_context_cache",
+    "prompt_guard",
     "device",
     "policies",
     "watch_policies",
@@ -182,6 +189,8 @@ pub struct Config {
     pub guard_concurrency: usize,
     /// Bytes of stream contexts the in-process guard keeps (0: off).
     pub guard_context_cache: u64,
+    /// The Prompt Guard model (path or `hf:` id), when injection detection is served.
+    pub prompt_guard: Option<String>,
     pub device: String,
     pub policies: Option<PathBuf>,
     pub watch_policies: bool,
@@ -215,6 +224,7 @@ impl Default for Config {
             guard_threads: 1,
             guard_concurrency: 64,
             guard_context_cache: 256 * 1024 * 1024,
+            prompt_guard: None,
             device: "cpu".into(),
             policies: None,
             watch_policies: true,
@@ -388,6 +398,8 @@ impl Config {
             "guard-remote-model",
         )
         .map_or_else(|| "llama-guard".to_string(), |(v, _)| v);
+        config.prompt_guard =
+            pick_str(&args.prompt_guard, &raw.prompt_guard, "prompt-guard").map(|(v, _)| v);
         config.guard = match (guard_model, guard_remote) {
             (Some(_), Some((_, source))) => {
                 return Err(ConfigError::Invalid {

@@ -30,6 +30,7 @@ use crate::body::{BodyEnd, BoxBody, BoxError, CappedBody, IdleTimeoutBody, OnBod
 use crate::config::Config;
 use crate::error::GatewayError;
 use crate::guard::Checker;
+use crate::injection::InjectionChecker;
 use crate::metrics::Metrics;
 use crate::route::{ApiFamily, Route};
 use crate::upstream::{self, PoolOptions, UpstreamBody, UpstreamPool, UpstreamTarget};
@@ -50,6 +51,7 @@ pub struct Gateway {
     id_seed: u64,
     pub(crate) policies: Arc<PolicyStore>,
     pub(crate) checker: Checker,
+    pub(crate) injection: Option<InjectionChecker>,
     pub(crate) audit: AuditLog,
 }
 
@@ -125,6 +127,8 @@ pub(crate) struct RequestContext {
 pub struct Services {
     pub policies: Arc<PolicyStore>,
     pub checker: Checker,
+    /// The prompt-injection detector, when one is served.
+    pub injection: Option<InjectionChecker>,
     pub audit: AuditLog,
 }
 
@@ -154,6 +158,7 @@ impl Gateway {
             id_seed,
             policies: services.policies,
             checker: services.checker,
+            injection: services.injection,
             audit: services.audit,
         }
     }

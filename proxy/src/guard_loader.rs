@@ -53,6 +53,20 @@ pub fn load_model(
     Ok(Arc::new(model))
 }
 
+/// Resolve and load a Prompt Guard model (directory or `hf:` id); blocking.
+pub fn load_prompt_guard(
+    spec: &str,
+    device_name: &str,
+) -> Result<Arc<dyn crate::injection::InjectionDetector>, String> {
+    use warden_guard_model::prompt_guard::{PromptGuard, PromptGuardOptions};
+    let options = PromptGuardOptions {
+        device: device(device_name)?,
+        ..PromptGuardOptions::default()
+    };
+    let model = PromptGuard::load(spec, &options).map_err(|e| e.to_string())?;
+    Ok(Arc::new(model))
+}
+
 /// A remote Llama Guard behind an OpenAI-compatible completions endpoint.
 pub fn remote(url: &str, model: &str) -> Result<Arc<dyn Classifier>, String> {
     let mut options = RemoteOptions::new(url, model);

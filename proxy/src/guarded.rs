@@ -25,12 +25,13 @@ use serde_json::Value;
 use warden_guard_model::{JudgedRole, Turn, TurnRole};
 use warden_policies::{Decision, Mode, Policy, RouteInfo, api_key_sha256};
 
-use crate::audit::{AuditRecord, StageRecord, now_rfc3339};
+use crate::audit::{AuditRecord, InjectionAudit, StageRecord, now_rfc3339};
 use crate::body::{BoxBody, BoxError};
 use crate::conversation;
 use crate::error::{GatewayError, json_response};
 use crate::gateway::{Gateway, RequestContext};
 use crate::guard::{CheckReport, Stage, decision_label};
+use crate::injection::{InjectionError, InjectionReport};
 use crate::route::{ApiFamily, Route};
 use crate::stream::{
     CheckInput, CheckOutcome, HoldbackMode, StreamChecker, StreamKind, StreamSummary, moderate,
@@ -40,6 +41,7 @@ static DECISION: HeaderName = HeaderName::from_static("x-warden-decision");
 static CATEGORIES: HeaderName = HeaderName::from_static("x-warden-categories");
 static POLICY: HeaderName = HeaderName::from_static("x-warden-policy");
 static CODE_FINDINGS: HeaderName = HeaderName::from_static("x-warden-code-findings");
+static INJECTION: HeaderName = HeaderName::from_static("x-warden-injection");
 
 /// Largest complete answer buffered for a response check.
 const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
@@ -89,6 +91,25 @@ fn stage_record(report: &CheckReport, content: Option<String>) -> StageRecord {
         guard_ms: report.guard_time.as_secs_f64() * 1000.0,
         scan_ms: report.scan_time.as_secs_f64() * 1000.0,
         content,
+        injection: None,
+    }
+}
+
+fn injection_audit(report: &InjectionReport) -> InjectionAudit {
+    InjectionAudit {
+        parts: report.parts,
+        scores: report.top_scores(),
+        hits: report.decision.injection.clone(),
+        error: report.error.as_ref().map(ToString::to_string),
+        ms: report.elapsed.as_secs_f64() * 1000.0,
+    }
+}
+
+/// `x-warden-injection: label:part=score,...`, the highest score per part kind and label, when
+/// the detector judged the request.
+fn injection_header(headers: &mut HeaderMap, value: Option<&HeaderValue>) {
+    if let Some(v) = value {
+        headers.insert(INJECTION.clone(), v.clone());
     }
 }
 
@@ -160,8 +181,13 @@ pub(crate) async fn handle(
     });
     // A body the gateway cannot read cannot be judged: refuse it when the policy checks
     // prompts; otherwise the upstream answers it as it would without Warden.
-    let checks_prompt =
-        (gateway.checker.has_guard() && policy.guard.prompts) || policy.code.prompts;
+    let injection = gateway
+        .injection
+        .as_ref()
+        .filter(|checker| checker.applies_to(&policy));
+    let checks_prompt = (gateway.checker.has_guard() && policy.guard.prompts)
+        || policy.code.prompts
+        || injection.is_some();
     let conversation = match parsed {
         Ok(conversation) => conversation,
         Err(message) if checks_prompt => return Err(GatewayError::BadRequestBody(message)),
@@ -200,24 +226,53 @@ pub(crate) async fn handle(
             .collect::<Vec<_>>()
             .join("\n\n")
     });
-    let prompt_report = gateway
-        .checker
-        .check(
+    // The injection detector judges its parts beside the guard, not after it.
+    let injection_check = async {
+        let checker = injection?;
+        let parts = crate::injection::parts(&policy, &conversation, json.as_ref().ok());
+        if parts.is_empty() {
+            return None;
+        }
+        Some(checker.check(&policy, parts).await)
+    };
+    let (mut prompt_report, injection_report) = tokio::join!(
+        gateway.checker.check(
             &policy,
             Stage::Prompt,
             conversation.prompts.clone(),
             prompt_text.clone().filter(|_| policy.code.prompts),
-        )
-        .await;
+        ),
+        injection_check
+    );
+    if let Some(inj) = &injection_report {
+        prompt_report.decision =
+            policy.combine(&[prompt_report.decision.clone(), inj.decision.clone()]);
+        if prompt_report.guard_error.is_none() {
+            // The block response tells overload (429) from unavailability (503) by this.
+            prompt_report.guard_error = inj.error.as_ref().map(|e| match e {
+                InjectionError::Overloaded { limit } => {
+                    warden_guard_model::GuardError::Overloaded {
+                        queued: *limit,
+                        limit: *limit,
+                    }
+                }
+                InjectionError::Timeout(t) => warden_guard_model::GuardError::Timeout(*t),
+                InjectionError::Backend(m) => warden_guard_model::GuardError::Backend(m.clone()),
+            });
+        }
+    }
+    let injection_value = injection_report
+        .as_ref()
+        .and_then(|r| HeaderValue::from_str(&r.header_value()).ok());
     record_decision(gateway, ctx, Stage::Prompt, &prompt_report.decision);
     if let Ok(mut record) = audit.record.lock() {
-        record.prompt = Some(stage_record(
-            &prompt_report,
-            prompt_text.filter(|_| include_content),
-        ));
+        let mut stage = stage_record(&prompt_report, prompt_text.filter(|_| include_content));
+        stage.injection = injection_report.as_ref().map(injection_audit);
+        record.prompt = Some(stage);
     }
     if prompt_report.decision.blocks() {
-        let response = block_response(&policy, ctx.family, &prompt_report);
+        let mut response = block_response(&policy, ctx.family, &prompt_report);
+        injection_header(response.headers_mut(), injection_value.as_ref());
         finish_audit(gateway, &audit, ctx, response.status());
         return Ok(response);
     }
@@ -250,6 +305,7 @@ pub(crate) async fn handle(
             &prompt_report.decision,
             &warn_findings(&prompt_report),
         );
+        injection_header(response.headers_mut(), injection_value.as_ref());
         finish_audit(gateway, &audit, ctx, status);
         return Ok(response);
     }
@@ -282,6 +338,7 @@ pub(crate) async fn handle(
             &prompt_report.decision,
             &warn_findings(&prompt_report),
         );
+        injection_header(&mut parts.headers, injection_value.as_ref());
         parts.headers.remove(header::CONTENT_LENGTH);
         // Only the code scanner checks this answer: prose is released as it arrives and only
         // code waits for its scan (ADR 006).
@@ -307,6 +364,7 @@ pub(crate) async fn handle(
         // Not JSON: nothing to judge; say so rather than claim it was checked.
         tracing::warn!(request_id = %ctx.id, "guarded route answered with a non-JSON body; passed unjudged");
         decision_headers(&mut parts.headers, &prompt_report.decision, &[]);
+        injection_header(&mut parts.headers, injection_value.as_ref());
         finish_audit(gateway, &audit, ctx, status);
         return Ok(Response::from_parts(
             parts,
@@ -366,6 +424,7 @@ pub(crate) async fn handle(
     let mut findings = warn_findings(&prompt_report);
     findings.extend(warn_findings(&merged));
     decision_headers(&mut parts.headers, &overall, &findings);
+    injection_header(&mut parts.headers, injection_value.as_ref());
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.remove(header::TRANSFER_ENCODING);
     finish_audit(gateway, &audit, ctx, status);
@@ -463,6 +522,7 @@ fn block_response(policy: &Policy, family: ApiFamily, report: &CheckReport) -> R
                     "scores": scores,
                     "unsafe_score": decision.unsafe_score,
                     "rules": decision.rules,
+                    "injection": decision.injection,
                     "policy": decision.policy.to_string(),
                 }
             }})

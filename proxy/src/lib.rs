@@ -16,6 +16,7 @@ pub mod gateway;
 pub mod guard;
 pub mod guard_loader;
 mod guarded;
+pub mod injection;
 pub mod metrics;
 pub mod route;
 pub mod server;

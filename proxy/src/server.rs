@@ -46,6 +46,8 @@ pub enum StartError {
     Rules(String),
     #[error("guard model: {0}")]
     Guard(String),
+    #[error("prompt guard: {0}")]
+    PromptGuard(String),
     #[error(
         "audit log: cannot open {path}: {source}. Fix: point --audit-log at a writable file, or use stdout"
     )]
@@ -151,9 +153,13 @@ impl RunningServer {
             config.guard_concurrency,
             metrics.clone(),
         );
+        let injection = load_prompt_guard(&config).await?.map(|detector| {
+            crate::injection::InjectionChecker::new(detector, config.guard_concurrency, &metrics)
+        });
         let services = Services {
             policies: policies.clone(),
             checker,
+            injection,
             audit,
         };
         let gateway = Arc::new(Gateway::new(config.clone(), metrics.clone(), services));
@@ -184,6 +190,7 @@ impl RunningServer {
             %admin_addr,
             upstream = %config.upstream,
             guard = %gateway.checker().describe_guard(),
+            injection = %gateway.injection.as_ref().map_or_else(|| "none".to_string(), |i| i.describe()),
             policies = %config.policies.as_ref().map_or_else(|| "built-in default".to_string(), |d| d.display().to_string()),
             policy_version = %set.version,
             default_policy = %set.default_policy.name,
@@ -260,6 +267,25 @@ async fn load_guard(config: &Config) -> Result<Option<Arc<dyn Classifier>>, Star
             Ok(Some(remote))
         }
     }
+}
+
+/// Load the Prompt Guard model the configuration names, off the async workers.
+async fn load_prompt_guard(
+    config: &Config,
+) -> Result<Option<Arc<dyn crate::injection::InjectionDetector>>, StartError> {
+    let Some(spec) = config.prompt_guard.clone() else {
+        return Ok(None);
+    };
+    let device = config.device.clone();
+    let started = std::time::Instant::now();
+    tracing::info!(model = %spec, "loading prompt guard");
+    let loaded =
+        tokio::task::spawn_blocking(move || crate::guard_loader::load_prompt_guard(&spec, &device))
+            .await
+            .map_err(|e| StartError::PromptGuard(e.to_string()))?
+            .map_err(StartError::PromptGuard)?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), detector = %loaded.describe(), "prompt guard loaded");
+    Ok(Some(loaded))
 }
 
 /// SIGHUP reloads the policy directory, as `nginx -s reload` does.
