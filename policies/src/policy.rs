@@ -605,8 +605,15 @@ impl Policy {
             .map(|d| d.intended)
             .max()
             .unwrap_or(Action::Allow);
+        // Each decision already applied its own mode (the injection detector may be in
+        // monitor mode under an enforcing policy), so the strictest applied action wins.
+        let action = decisions
+            .iter()
+            .map(|d| d.action)
+            .max()
+            .unwrap_or(Action::Allow);
         Decision {
-            action: self.effective(intended),
+            action: self.effective(action),
             intended,
             categories: decisions
                 .iter()

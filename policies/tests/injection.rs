@@ -159,6 +159,14 @@ fn monitor_and_fail_modes() {
     let guard = agents.combine(&[]);
     let both = agents.combine(&[guard, d]);
     assert_eq!(both.action, Action::Warn);
+    // A detector in monitor mode stays softened when combined under an enforcing policy.
+    let monitored = trial.decide_injection(&[score(InjectionPart::Document, "injection", 0.99)]);
+    assert_eq!(monitored.action, Action::Log);
+    let combined = trial.combine(&[trial.combine(&[]), monitored]);
+    assert_eq!(
+        (combined.action, combined.intended),
+        (Action::Log, Action::Block)
+    );
     assert_eq!(both.injection.len(), 1);
 }
 

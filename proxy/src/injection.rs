@@ -50,7 +50,8 @@ pub trait InjectionDetector: Send + Sync + fmt::Debug {
     fn describe(&self) -> String;
     /// The labels this detector scores (a subset of the policy's label names).
     fn labels(&self) -> Vec<String>;
-    fn score(&self, text: String) -> BoxFuture<'static, Result<Vec<(String, f32)>, String>>;
+    fn score(&self, text: String)
+    -> BoxFuture<'static, Result<Vec<(String, f32)>, InjectionError>>;
 }
 
 /// The in-process Prompt Guard model.
@@ -63,11 +64,18 @@ impl InjectionDetector for warden_guard_model::prompt_guard::PromptGuard {
         policy_labels(warden_guard_model::prompt_guard::PromptGuard::labels(self))
     }
 
-    fn score(&self, text: String) -> BoxFuture<'static, Result<Vec<(String, f32)>, String>> {
+    fn score(
+        &self,
+        text: String,
+    ) -> BoxFuture<'static, Result<Vec<(String, f32)>, InjectionError>> {
+        use warden_guard_model::prompt_guard::PromptGuardError;
         let model = self.clone();
         let labels = InjectionDetector::labels(self);
         Box::pin(async move {
-            let scores = model.score(&text).await.map_err(|e| e.to_string())?;
+            let scores = model.score(&text).await.map_err(|e| match e {
+                PromptGuardError::Overloaded { limit, .. } => InjectionError::Overloaded { limit },
+                other => InjectionError::Backend(other.to_string()),
+            })?;
             Ok(policy_scores(&labels, &scores))
         })
     }
@@ -384,7 +392,7 @@ impl InjectionChecker {
         let results = futures_util::future::join_all(futures).await;
         let mut per_text = Vec::with_capacity(results.len());
         for r in results {
-            per_text.push(r.map_err(InjectionError::Backend)?);
+            per_text.push(r?);
         }
         let mut out = Vec::new();
         for (p, i) in parts.iter().zip(which) {
@@ -507,6 +515,123 @@ mod tests {
             .map(|p| p.index)
             .collect();
         assert_eq!(got, vec![0, 1]);
+    }
+
+    /// A detector whose answers the test scripts: these tests are about the checker's timeout,
+    /// error and overload handling, not about a model.
+    #[derive(Debug)]
+    enum Scripted {
+        Fails,
+        Hangs,
+        Scores(f32),
+    }
+
+    impl InjectionDetector for Scripted {
+        fn describe(&self) -> String {
+            "scripted".into()
+        }
+        fn labels(&self) -> Vec<String> {
+            vec!["jailbreak".into(), "injection".into()]
+        }
+        fn score(
+            &self,
+            _text: String,
+        ) -> BoxFuture<'static, Result<Vec<(String, f32)>, InjectionError>> {
+            match self {
+                Scripted::Fails => {
+                    Box::pin(async { Err(InjectionError::Backend("device lost".into())) })
+                }
+                Scripted::Hangs => Box::pin(std::future::pending()),
+                Scripted::Scores(s) => {
+                    let s = *s;
+                    Box::pin(
+                        async move { Ok(vec![("jailbreak".into(), s), ("injection".into(), s)]) },
+                    )
+                }
+            }
+        }
+    }
+
+    fn user_part(text: &str) -> Vec<Part> {
+        vec![Part {
+            part: InjectionPart::User,
+            index: 0,
+            text: text.into(),
+        }]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn errors_and_timeouts_follow_the_detector_fail_mode() {
+        let metrics = Metrics::new();
+        let closed = policy("    injection: { failure: { mode: closed, timeout_ms: 50 } }\n");
+        let open = policy("    injection: { failure: { mode: open } }\n");
+        let failing = InjectionChecker::new(Arc::new(Scripted::Fails), 4, &metrics);
+        let r = failing.check(&closed, user_part("x")).await;
+        assert_eq!(r.error, Some(InjectionError::Backend("device lost".into())));
+        assert!(r.decision.blocks() && r.decision.unchecked);
+        let r = failing.check(&open, user_part("x")).await;
+        assert!(!r.decision.blocks() && r.decision.unchecked);
+
+        let hanging = InjectionChecker::new(Arc::new(Scripted::Hangs), 4, &Metrics::new());
+        let r = hanging.check(&closed, user_part("x")).await;
+        assert_eq!(
+            r.error,
+            Some(InjectionError::Timeout(Duration::from_millis(50)))
+        );
+        assert!(r.decision.blocks());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn checks_past_the_bound_are_shed_as_overloaded() {
+        let closed = policy("    injection: { failure: { mode: closed, timeout_ms: 1000 } }\n");
+        let checker = InjectionChecker::new(Arc::new(Scripted::Hangs), 1, &Metrics::new());
+        let first = {
+            let checker = checker.clone();
+            let closed = Arc::clone(&closed);
+            tokio::spawn(async move { checker.check(&closed, user_part("a")).await })
+        };
+        tokio::task::yield_now().await;
+        let second = checker.check(&closed, user_part("b")).await;
+        assert_eq!(second.error, Some(InjectionError::Overloaded { limit: 1 }));
+        let first = first.await.expect("task");
+        assert!(matches!(first.error, Some(InjectionError::Timeout(_))));
+    }
+
+    #[tokio::test]
+    async fn identical_texts_are_scored_once_and_reported_per_part() {
+        let checker = InjectionChecker::new(Arc::new(Scripted::Scores(0.9)), 4, &Metrics::new());
+        let p = policy("");
+        let parts = vec![
+            Part {
+                part: InjectionPart::User,
+                index: 0,
+                text: "same".into(),
+            },
+            Part {
+                part: InjectionPart::Tool,
+                index: 1,
+                text: "same".into(),
+            },
+        ];
+        let r = checker.check(&p, parts).await;
+        // The user part is asked for jailbreak only, the tool part for injection only.
+        let got: Vec<(InjectionPart, &str)> = r
+            .scores
+            .iter()
+            .map(|s| (s.part, s.label.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (InjectionPart::User, "jailbreak"),
+                (InjectionPart::Tool, "injection")
+            ]
+        );
+        assert_eq!(r.decision.injection.len(), 2);
+        assert_eq!(
+            r.header_value(),
+            "jailbreak:user=0.9000,injection:tool=0.9000"
+        );
     }
 
     #[test]
