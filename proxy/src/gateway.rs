@@ -267,6 +267,7 @@ impl Gateway {
                 (has_guard && (p.guard.prompts || p.guard.responses))
                     || p.code.prompts
                     || p.code.responses
+                    || self.injection.as_ref().is_some_and(|i| i.applies_to(p))
             })
     }
 

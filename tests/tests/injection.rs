@@ -91,7 +91,11 @@ fn header_score(value: &str, key: &str) -> f64 {
 
 #[tokio::test]
 async fn a_jailbreak_in_the_user_prompt_is_blocked_on_every_api() {
-    let env = env("    guard: { prompts: false, responses: false }\n").await;
+    // Nothing else checks: the detector alone must keep guarded routes off the pass-through path.
+    let env = env(
+        "    guard: { prompts: false, responses: false }\n    code: { prompts: false, responses: false }\n",
+    )
+    .await;
     let client = http1();
     for (path, body) in [
         (
