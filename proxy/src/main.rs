@@ -116,7 +116,24 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// candle (0.11) asks for its thread count on every matmul, and without `RAYON_NUM_THREADS`
+/// it recomputes it from the CPU affinity mask or `/proc/cpuinfo`: 18 reads of
+/// /proc/cpuinfo per Prompt Guard check and more per Llama Guard classification (strace).
+/// Fixing the value once, as candle itself would compute it, turns that into an
+/// environment lookup.
+#[allow(unsafe_code)]
+fn pin_model_threads() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return;
+    }
+    let threads = candle_core::utils::get_num_threads();
+    // SAFETY: called first thing in `main`, before the runtime or any other thread exists,
+    // so nothing can read the environment concurrently.
+    unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
+}
+
 fn main() -> ExitCode {
+    pin_model_threads();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
