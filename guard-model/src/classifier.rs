@@ -117,6 +117,12 @@ pub trait Classifier: Send + Sync + std::fmt::Debug {
     fn queue_depth(&self) -> usize {
         0
     }
+    /// How long a classification submitted now would take, from the backend's queue and
+    /// recent pass times (`None`: the backend cannot tell). The gateway sheds a request
+    /// whose expected wait exceeds its policy's guard timeout instead of letting it time out.
+    fn expected_wait(&self) -> Option<Duration> {
+        None
+    }
     /// Batching and cache counters of an in-process engine (`None` for remote backends).
     fn engine_stats(&self) -> Option<crate::candle_backend::EngineStats> {
         None
