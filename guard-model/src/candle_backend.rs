@@ -473,7 +473,7 @@ impl CandleClassifier {
         encoded: Result<Encoded, GuardError>,
         details: bool,
         submitted: Instant,
-    ) -> Result<tokio::sync::oneshot::Receiver<Classification>, Classification> {
+    ) -> Result<tokio::sync::oneshot::Receiver<Classification>, Box<Classification>> {
         let timing = |compute: Duration| ItemTiming {
             compute,
             wall: submitted.elapsed(),
@@ -481,7 +481,12 @@ impl CandleClassifier {
         };
         let encoded = match encoded {
             Ok(e) => e,
-            Err(e) => return Err(Classification::failed(e, timing(submitted.elapsed()))),
+            Err(e) => {
+                return Err(Box::new(Classification::failed(
+                    e,
+                    timing(submitted.elapsed()),
+                )));
+            }
         };
         let (reply, rx) = tokio::sync::oneshot::channel();
         let job = Job {
@@ -497,7 +502,7 @@ impl CandleClassifier {
                 if matches!(e, GuardError::Overloaded { .. }) {
                     lock(&self.engine.stats).rejected += 1;
                 }
-                Err(Classification::failed(e, timing(Duration::ZERO)))
+                Err(Box::new(Classification::failed(e, timing(Duration::ZERO))))
             }
         }
     }
@@ -526,8 +531,8 @@ impl CandleClassifier {
         if let Some(e) = self.full() {
             return Classification::failed(e, ItemTiming::default());
         }
-        let large = request.turns.iter().map(|t| t.content.len()).sum::<usize>()
-            > INLINE_ENCODE_BYTES;
+        let large =
+            request.turns.iter().map(|t| t.content.len()).sum::<usize>() > INLINE_ENCODE_BYTES;
         let (request, encoded) = if large && tokio::runtime::Handle::try_current().is_ok() {
             // Long conversations tokenize off the async workers.
             let engine = Arc::clone(&self.engine);
@@ -549,10 +554,10 @@ impl CandleClassifier {
             (request, encoded)
         };
         match self.submit(request, encoded, details, submitted) {
-            Ok(rx) => rx.await.unwrap_or_else(|_| {
-                Classification::failed(stopped(), ItemTiming::default())
-            }),
-            Err(done) => done,
+            Ok(rx) => rx
+                .await
+                .unwrap_or_else(|_| Classification::failed(stopped(), ItemTiming::default())),
+            Err(done) => *done,
         }
     }
 
@@ -572,7 +577,7 @@ impl CandleClassifier {
             Ok(rx) => rx
                 .blocking_recv()
                 .unwrap_or_else(|_| Classification::failed(stopped(), ItemTiming::default())),
-            Err(done) => done,
+            Err(done) => *done,
         }
     }
 
@@ -601,9 +606,14 @@ impl CandleClassifier {
         use_prefix_cache: bool,
     ) -> Result<Vec<f32>, GuardError> {
         let e = &self.engine;
-        let prompt = e.encode(request)?.prompts.into_iter().next().ok_or_else(|| {
-            GuardError::InvalidConversation("conversation encodes to no prompt".into())
-        })?;
+        let prompt = e
+            .encode(request)?
+            .prompts
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                GuardError::InvalidConversation("conversation encodes to no prompt".into())
+            })?;
         let ids = e.scoring_ids(&prompt, request);
         let (mut cache, start) = if use_prefix_cache {
             let start = e.start_of(&ids[..prompt.prefix_len], prompt.prefix_len)?;

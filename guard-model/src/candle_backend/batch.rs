@@ -3,7 +3,6 @@
 //! [`Classification`] per job.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use candle_core::Tensor;
@@ -488,7 +487,10 @@ impl Engine {
                     top5: top5(&logits),
                 });
             }
-            if best.as_ref().is_none_or(|(b, _, _)| score.unsafe_score > *b) {
+            if best
+                .as_ref()
+                .is_none_or(|(b, _, _)| score.unsafe_score > *b)
+            {
                 best = Some((score.unsafe_score, scored.logprobs, scored.generated));
             }
         }

@@ -196,7 +196,10 @@ impl KvCache {
     /// positions that are padding in every kept row at the end dropped.
     pub fn select_rows(&self, rows: &[usize]) -> Result<Self, ModelError> {
         if let Some(&bad) = rows.iter().find(|&&r| r >= self.batch()) {
-            return Err(ModelError::Shape(format!("row {bad} out of {}", self.batch())));
+            return Err(ModelError::Shape(format!(
+                "row {bad} out of {}",
+                self.batch()
+            )));
         }
         let keep = rows
             .iter()
@@ -205,7 +208,10 @@ impl KvCache {
             .map_or(0, |i| i + 1);
         let same_rows = rows.len() == self.batch() && rows.iter().enumerate().all(|(i, &r)| i == r);
         let idx = Tensor::new(
-            rows.iter().map(|&r| r as u32).collect::<Vec<_>>().as_slice(),
+            rows.iter()
+                .map(|&r| r as u32)
+                .collect::<Vec<_>>()
+                .as_slice(),
             self.device_of().unwrap_or(&candle_core::Device::Cpu),
         )?;
         let mut layers = Vec::with_capacity(self.layers.len());
@@ -228,7 +234,10 @@ impl KvCache {
         }
         Ok(Self {
             layers,
-            valid: rows.iter().map(|&r| self.valid[r][..keep].to_vec()).collect(),
+            valid: rows
+                .iter()
+                .map(|&r| self.valid[r][..keep].to_vec())
+                .collect(),
             next_pos: rows.iter().map(|&r| self.next_pos[r]).collect(),
         })
     }
@@ -250,7 +259,10 @@ impl KvCache {
             // Right padding only: `row` already drops it.
             return self.row(row);
         }
-        let device = self.device_of().unwrap_or(&candle_core::Device::Cpu).clone();
+        let device = self
+            .device_of()
+            .unwrap_or(&candle_core::Device::Cpu)
+            .clone();
         let idx = Tensor::new(real.as_slice(), &device)?;
         let mut layers = Vec::with_capacity(self.layers.len());
         for kv in &self.layers {
