@@ -107,6 +107,19 @@ pub enum GuardError {
     Backend(String),
 }
 
+impl GuardError {
+    /// A stable name for the kind of failure (metric labels, JSON error objects).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GuardError::Overloaded { .. } => "overloaded",
+            GuardError::Timeout(_) => "timeout",
+            GuardError::InvalidConversation(_) => "invalid_conversation",
+            GuardError::UnparsableOutput(_) => "unparsable_output",
+            GuardError::Backend(_) => "backend",
+        }
+    }
+}
+
 /// A Llama Guard classifier: in-process candle model, remote server, or a test fake.
 pub trait Classifier: Send + Sync + std::fmt::Debug {
     /// Judge the last turn of `request.turns`.
