@@ -10,6 +10,8 @@ forward pass (checks / warden_guard_batches_total), 429s and requests the guard 
 
     bench/guard/gateway.py [--before BIN] [--concurrency 1,4,16,64] [--duration 5]
                            [--repeats 3] [--timeout-ms 5000] [--fail closed|open]
+                           [--guard-model DIR]   # default the toy guard; e.g. the 154M shape
+                                                 # that `guard write-model` writes
 
 Needs target/release/{warden,mock-upstream} (cargo build --release -p warden -p warden-e2e
 --bins) and wrk. Results (markdown on stdout, JSON with every run) in target/bench-guard/.
@@ -87,6 +89,7 @@ def main():
     ap.add_argument("--concurrency", default="1,4,16,64")
     ap.add_argument("--timeout-ms", type=int, default=5000, help="the policy's guard_timeout_ms")
     ap.add_argument("--fail", default="closed", choices=["closed", "open"])
+    ap.add_argument("--guard-model", default=TOY, help="guard model directory (default: the toy guard)")
     ap.add_argument("--extra", default="", help="extra arguments for the current binary's serve")
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "bench-guard", "gateway.json"))
     args = ap.parse_args()
@@ -117,7 +120,7 @@ def main():
             p = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}",
                                   "--admin-listen", f"127.0.0.1:{admin}",
                                   "--upstream", f"http://{mock_addr}", "--policies", policies,
-                                  "--guard-model", TOY, *extra],
+                                  "--guard-model", args.guard_model, *extra],
                                  stderr=subprocess.DEVNULL, env={**os.environ, "WARDEN_LOG": "error"})
             procs.append(p)
             wait_ready(admin)

@@ -363,7 +363,7 @@ impl Backend {
                                     Some(p) => (p.text, Some(p.ids)),
                                     None => (first.prompt.clone(), None),
                                 },
-                                Err(e) => return Judged::failed(e.into()),
+                                Err(e) => return Judged::failed(e),
                             },
                             None => (first.prompt.clone(), None),
                         };
