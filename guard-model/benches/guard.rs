@@ -331,7 +331,7 @@ fn throughput(dir: &Path, args: &[String]) {
     let n: usize = arg(args, "--length").map_or(128, |s| s.parse().expect("length"));
     let out = PathBuf::from(arg(args, "--out").unwrap_or_else(|| "throughput.json".into()));
     let mut results = Vec::new();
-    for (name, max_batch) in [("batching (max 8)", 8usize), ("no batching", 1)] {
+    for (name, max_batch) in [("batching (max 32)", 32usize), ("no batching", 1)] {
         let c = Arc::new(load(
             dir,
             CandleOptions {

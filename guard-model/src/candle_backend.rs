@@ -1,46 +1,62 @@
 //! The in-process Llama Guard classifier on candle.
 //!
-//! Requests go through a bounded queue (full -> [`GuardError::Overloaded`]) to dedicated OS
-//! threads, so a forward pass never blocks a tokio worker. A model thread takes what is queued
-//! (up to `max_batch`, waiting at most `batch_wait` for more), groups prompts that share a
-//! prompt prefix, and runs each group as one right-padded batch on top of that prefix's cached
-//! keys and values. The prefix (template, role and categories; everything before the
-//! conversation) is computed once per distinct token sequence and reused by cloning.
+//! Requests are tokenized by the caller and go through a bounded queue (full ->
+//! [`GuardError::Overloaded`]) to dedicated OS threads, so a forward pass never blocks a tokio
+//! worker. A model thread takes everything that is queued, up to `max_batch` prompts and
+//! `max_batch_tokens` padded tokens, and runs it as **one** forward pass, whatever each
+//! prompt's prefix: every row starts from its own cached keys and values (the template prefix
+//! for its role and categories, or a longer run a kept stream context covers), right-padded to
+//! the longest, with the padding masked out. So prompt checks (`User`) and answer checks
+//! (`Agent`) share a pass, and under load the batch grows with the queue while a lone request
+//! never waits for company (no fill wait by default: what arrives during a pass is the next
+//! pass). The greedy decode of the categories runs batched too, one step for every row that
+//! still decodes.
 //!
-//! Requests marked [`ClassifyRequest::keep_context`] (a stream's window checks) also leave
-//! their whole prompt's keys and values behind, within a byte budget: a later prompt reuses
-//! the longest token run it shares with one of them (for window checks: the template prefix
-//! and the whole history), so each check computes only its new window and the closing
-//! instruction. Reuse is by token ids, so it is exact: a prompt that tokenizes differently
-//! from some point on recomputes from that point. A check that keeps its context replaces
-//! the one it grew from, and the stream's last check (no `keep_context`) drops it, so a
-//! stream holds one context at a time.
+//! The prefix (template, role and categories; everything before the conversation) is computed
+//! once per distinct token sequence and reused by cloning. Requests marked
+//! [`ClassifyRequest::keep_context`] (a stream's window checks) also leave their whole prompt's
+//! keys and values behind, within a byte budget: a later prompt reuses the longest token run
+//! it shares with one of them (for window checks: the template prefix and the whole history),
+//! so each check computes only its new window and the closing instruction. Reuse is by token
+//! ids, so it is exact: a prompt that tokenizes differently from some point on recomputes from
+//! that point. A check that keeps its context replaces the one it grew from, and the stream's
+//! last check (no `keep_context`) drops it, so a stream holds one context at a time.
 //!
 //! Scoring follows spec §4: one forward pass, the unsafe score from the verdict tokens at the
 //! first generated position (LG3: after its leading `\n\n`), and a greedy decode of at most
 //! [`MAX_NEW_TOKENS`] tokens for the categories when the score reaches the threshold or the
 //! request asks for it. Until a decode is needed only the four verdict rows of the output
 //! projection are computed, unless full-vocabulary log-probabilities are requested.
+//!
+//! Every prompt of a batch gets its own result: a prompt that cannot run (too long for the
+//! model) or whose answer does not parse fails alone, with what was computed for it
+//! ([`Classification`]).
+
+mod batch;
+mod queue;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use serde::Serialize;
 
-use crate::classifier::{BoxFuture, Classifier, ClassifyRequest, GuardError, ScoreSource, Verdict};
+use crate::classifier::{BoxFuture, Classifier, ClassifyRequest, GuardError, Truncation, Verdict};
 use crate::load::{LoadOptions, ModelFiles, load_model};
 use crate::model::{Head, KvCache, Llama, ModelError, Padding};
-use crate::output::{VerdictLogprobs, parse_output};
 use crate::tokenize::{EncodedPrompt, GuardTokenizer, VerdictTokens};
+
+use queue::{Job, Load, Queue};
 
 /// Most tokens generated for the categories (`unsafe\nS1,S2,...` + stop).
 pub const MAX_NEW_TOKENS: usize = 12;
+
+/// Conversations longer than this (bytes of text) are tokenized on tokio's blocking pool
+/// instead of the calling async worker.
+const INLINE_ENCODE_BYTES: usize = 16 * 1024;
 
 /// How the candle classifier runs.
 #[derive(Debug, Clone)]
@@ -50,8 +66,11 @@ pub struct CandleOptions {
     pub threads: usize,
     /// Classifications that may wait for a model thread before `Overloaded` (default 64).
     pub queue_depth: usize,
-    /// Most prompts run in one batch (default 8; 1 turns batching off).
+    /// Most prompts run in one forward pass (default 32; 1 turns batching off).
     pub max_batch: usize,
+    /// Most padded tokens in one forward pass: prompts x the longest prompt's new tokens
+    /// (default 8192). Bounds the activations of a batch; a longer prompt runs alone.
+    pub max_batch_tokens: usize,
     /// How long a model thread waits for more requests to fill a batch (default 0: it takes
     /// what is already queued and never delays a lone request).
     pub batch_wait: Duration,
@@ -86,7 +105,8 @@ impl Default for CandleOptions {
         Self {
             threads: 1,
             queue_depth: 64,
-            max_batch: 8,
+            max_batch: 32,
+            max_batch_tokens: 8192,
             batch_wait: Duration::ZERO,
             bos: true,
             device: Device::Cpu,
@@ -109,7 +129,7 @@ pub struct TokenLogprob {
     pub logprob: f32,
 }
 
-/// What `warden classify --tokens` shows.
+/// What `warden classify --tokens` shows, with the verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TokenDetails {
     /// The rendered prompt text.
@@ -124,12 +144,80 @@ pub struct TokenDetails {
     pub verdict: Verdict,
 }
 
+/// The token-level view of a scored prompt (of the first window when the judged turn was
+/// split), computed whether or not its answer parses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromptTokens {
+    /// The rendered prompt text.
+    pub prompt: String,
+    /// Token ids fed to the model, BOS included (for LG3 the `\n\n` appended for scoring is
+    /// not included).
+    pub input_ids: Vec<u32>,
+    /// The five most likely tokens at the scoring position.
+    pub top5: Vec<TokenLogprob>,
+}
+
+/// Where one classification's time went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ItemTiming {
+    /// From submission until a model thread took it.
+    pub queued: Duration,
+    /// Its own share of the work: tokenizing it, its prompts' share of each forward pass they
+    /// ran in (by real tokens) and of each decode step (equal among the rows decoding).
+    pub compute: Duration,
+    /// From submission to the result: queueing plus the whole batch it ran in.
+    pub wall: Duration,
+    /// Prompts in the largest forward pass it ran in.
+    pub batch_rows: usize,
+}
+
+/// One classification as the engine ran it: the verdict or why there is none, and what was
+/// computed either way.
+#[derive(Debug, Clone)]
+pub struct Classification {
+    pub verdict: Result<Verdict, GuardError>,
+    /// The highest unsafe score over the prompt's windows, when any was scored (also when the
+    /// answer did not parse).
+    pub unsafe_score: Option<f32>,
+    /// The greedy continuation of the window with the highest score, when it was decoded.
+    pub generated: Option<String>,
+    /// Prompt, ids and top 5 when asked for (`details`) and the prompt was scored.
+    pub tokens: Option<PromptTokens>,
+    pub timing: ItemTiming,
+}
+
+impl Classification {
+    fn failed(error: GuardError, timing: ItemTiming) -> Self {
+        Classification {
+            verdict: Err(error),
+            unsafe_score: None,
+            generated: None,
+            tokens: None,
+            timing,
+        }
+    }
+}
+
+/// Forward passes by prompts per pass: passes of at most 1, 2, 4, ..., 128 prompts (the
+/// last bucket also holds larger ones).
+pub const BATCH_SIZE_BUCKETS: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+
 /// Counters for tests, benchmarks and metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EngineStats {
+    /// Forward passes over prompts (decode steps not counted).
     pub batches: usize,
+    /// Prompts run in those passes.
+    pub rows: usize,
     pub largest_batch: usize,
+    /// `batch_size_counts[i]`: passes of more than `BATCH_SIZE_BUCKETS[i - 1]` and at most
+    /// `BATCH_SIZE_BUCKETS[i]` prompts (the last also counts larger passes).
+    pub batch_size_counts: [u64; 8],
+    /// Batched greedy decode steps (one token for every row still decoding).
+    pub decode_steps: usize,
+    /// Prompts whose template prefix came from the prefix cache.
     pub prefix_hits: usize,
+    /// Template prefixes computed because they were not cached.
     pub prefix_misses: usize,
     /// Prompts that started from a kept context (a previous `keep_context` prompt).
     pub context_hits: usize,
@@ -137,28 +225,32 @@ pub struct EngineStats {
     pub context_tokens_reused: usize,
     /// Contexts kept now.
     pub contexts_kept: usize,
+    /// Classifications refused because the queue was full.
+    pub rejected: usize,
+    /// Queued classifications dropped unrun because their caller had gone (timed out).
+    pub abandoned: usize,
 }
 
-struct Job {
-    request: ClassifyRequest,
-    details: bool,
-    start: Instant,
-    reply: tokio::sync::oneshot::Sender<Result<Outcome, GuardError>>,
-}
-
-struct Outcome {
-    verdict: Verdict,
-    details: Option<TokenDetails>,
+impl EngineStats {
+    fn count_batch(&mut self, rows: usize) {
+        self.batches += 1;
+        self.rows += rows;
+        self.largest_batch = self.largest_batch.max(rows);
+        let bucket = BATCH_SIZE_BUCKETS
+            .iter()
+            .position(|&b| rows <= b)
+            .unwrap_or(BATCH_SIZE_BUCKETS.len() - 1);
+        self.batch_size_counts[bucket] += 1;
+    }
 }
 
 /// The in-process classifier. Dropping it stops its threads after the queued work.
 #[derive(Debug)]
 pub struct CandleClassifier {
     engine: Arc<Engine>,
-    sender: Option<SyncSender<Job>>,
+    queue: Arc<Queue>,
     workers: Vec<JoinHandle<()>>,
-    queued: Arc<AtomicUsize>,
-    limit: usize,
+    threads: usize,
     description: String,
 }
 
@@ -169,8 +261,10 @@ struct Engine {
     verdict_head: Head,
     prefixes: Mutex<PrefixCache>,
     stats: Mutex<EngineStats>,
+    load: Mutex<Load>,
     max_context: Option<usize>,
     max_batch: usize,
+    max_batch_tokens: usize,
     prefix_cache: bool,
     full_vocab: bool,
 }
@@ -278,6 +372,10 @@ fn backend(e: ModelError) -> GuardError {
     GuardError::Backend(e.to_string())
 }
 
+fn stopped() -> GuardError {
+    GuardError::Backend("model thread stopped before answering".into())
+}
+
 impl CandleClassifier {
     /// Load a Hugging Face directory or a `.gguf` file and start the model threads.
     pub fn load(path: &Path, options: CandleOptions) -> Result<CandleClassifier, GuardError> {
@@ -339,100 +437,164 @@ impl CandleClassifier {
                 },
             }),
             stats: Mutex::new(EngineStats::default()),
+            load: Mutex::new(Load::default()),
             max_context: options.max_context,
             max_batch: options.max_batch.max(1),
+            max_batch_tokens: options.max_batch_tokens.max(1),
             prefix_cache: options.prefix_cache,
             full_vocab: options.full_vocab_logprobs,
         });
-        let limit = options.queue_depth.max(1);
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Job>(limit);
-        let receiver = Arc::new(Mutex::new(receiver));
-        let queued = Arc::new(AtomicUsize::new(0));
+        let queue = Arc::new(Queue::new(options.queue_depth.max(1)));
+        let threads = options.threads.max(1);
         let mut workers = Vec::new();
-        for i in 0..options.threads.max(1) {
+        for i in 0..threads {
             let engine = engine.clone();
-            let receiver = receiver.clone();
-            let queued = queued.clone();
+            let queue = queue.clone();
             let wait = options.batch_wait;
             let handle = std::thread::Builder::new()
                 .name(format!("warden-guard-{i}"))
-                .spawn(move || worker(&engine, &receiver, &queued, wait))
+                .spawn(move || worker(&engine, &queue, wait))
                 .map_err(|e| GuardError::Backend(format!("cannot start a model thread: {e}")))?;
             workers.push(handle);
         }
         Ok(CandleClassifier {
             engine,
-            sender: Some(sender),
+            queue,
             workers,
-            queued,
-            limit,
+            threads,
             description,
         })
     }
 
+    /// Tokenize `request` and queue it; the receiver answers when a model thread is done.
     fn submit(
         &self,
         request: ClassifyRequest,
+        encoded: Result<Encoded, GuardError>,
         details: bool,
-    ) -> Result<tokio::sync::oneshot::Receiver<Result<Outcome, GuardError>>, GuardError> {
+        submitted: Instant,
+    ) -> Result<tokio::sync::oneshot::Receiver<Classification>, Box<Classification>> {
+        let timing = |compute: Duration| ItemTiming {
+            compute,
+            wall: submitted.elapsed(),
+            ..ItemTiming::default()
+        };
+        let encoded = match encoded {
+            Ok(e) => e,
+            Err(e) => {
+                return Err(Box::new(Classification::failed(
+                    e,
+                    timing(submitted.elapsed()),
+                )));
+            }
+        };
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let sender = self
-            .sender
-            .as_ref()
-            .ok_or_else(|| GuardError::Backend("classifier is shutting down".into()))?;
-        self.queued.fetch_add(1, Ordering::SeqCst);
         let job = Job {
             request,
+            encoded,
             details,
-            start: Instant::now(),
+            submitted,
             reply,
         };
-        match sender.try_send(job) {
+        match self.queue.push(job) {
             Ok(()) => Ok(rx),
-            Err(TrySendError::Full(_)) => {
-                let queued = self.queued.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
-                Err(GuardError::Overloaded {
-                    queued,
-                    limit: self.limit,
-                })
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                self.queued.fetch_sub(1, Ordering::SeqCst);
-                Err(GuardError::Backend("model threads have stopped".into()))
+            Err(e) => {
+                if matches!(e, GuardError::Overloaded { .. }) {
+                    lock(&self.engine.stats).rejected += 1;
+                }
+                Err(Box::new(Classification::failed(e, timing(Duration::ZERO))))
             }
         }
     }
 
-    async fn run(&self, request: ClassifyRequest, details: bool) -> Result<Outcome, GuardError> {
-        let rx = self.submit(request, details)?;
-        rx.await
-            .map_err(|_| GuardError::Backend("model thread stopped before answering".into()))?
+    /// Refuse at once when the queue is full, before spending time on tokenizing.
+    fn full(&self) -> Option<GuardError> {
+        let queued = self.queue.len();
+        (queued >= self.queue.limit()).then(|| {
+            lock(&self.engine.stats).rejected += 1;
+            GuardError::Overloaded {
+                queued,
+                limit: self.queue.limit(),
+            }
+        })
+    }
+
+    /// Classify, returning what was computed even when there is no verdict (an answer that
+    /// does not parse still has its score and generated text), and where the time went;
+    /// `details` adds the prompt, its ids and the top 5 first tokens.
+    pub async fn classify_detailed(
+        &self,
+        request: ClassifyRequest,
+        details: bool,
+    ) -> Classification {
+        let submitted = Instant::now();
+        if let Some(e) = self.full() {
+            return Classification::failed(e, ItemTiming::default());
+        }
+        let large =
+            request.turns.iter().map(|t| t.content.len()).sum::<usize>() > INLINE_ENCODE_BYTES;
+        let (request, encoded) = if large && tokio::runtime::Handle::try_current().is_ok() {
+            // Long conversations tokenize off the async workers.
+            let engine = Arc::clone(&self.engine);
+            let task = tokio::task::spawn_blocking(move || {
+                let encoded = engine.encode(&request);
+                (request, encoded)
+            });
+            match task.await {
+                Ok(done) => done,
+                Err(e) => {
+                    return Classification::failed(
+                        GuardError::Backend(format!("tokenizing failed: {e}")),
+                        ItemTiming::default(),
+                    );
+                }
+            }
+        } else {
+            let encoded = self.engine.encode(&request);
+            (request, encoded)
+        };
+        match self.submit(request, encoded, details, submitted) {
+            Ok(rx) => rx
+                .await
+                .unwrap_or_else(|_| Classification::failed(stopped(), ItemTiming::default())),
+            Err(done) => *done,
+        }
+    }
+
+    /// [`CandleClassifier::classify_detailed`] for callers outside an async runtime (CLI,
+    /// benchmarks). Must not be called from inside a tokio runtime.
+    pub fn classify_detailed_blocking(
+        &self,
+        request: ClassifyRequest,
+        details: bool,
+    ) -> Classification {
+        let submitted = Instant::now();
+        if let Some(e) = self.full() {
+            return Classification::failed(e, ItemTiming::default());
+        }
+        let encoded = self.engine.encode(&request);
+        match self.submit(request, encoded, details, submitted) {
+            Ok(rx) => rx
+                .blocking_recv()
+                .unwrap_or_else(|_| Classification::failed(stopped(), ItemTiming::default())),
+            Err(done) => *done,
+        }
     }
 
     /// The verdict plus what `--tokens` shows (prompt, ids, top 5, generated text).
     pub async fn inspect(&self, request: ClassifyRequest) -> Result<TokenDetails, GuardError> {
-        let outcome = self.run(request, true).await?;
-        outcome
-            .details
-            .ok_or_else(|| GuardError::Backend("no token details produced".into()))
+        token_details(self.classify_detailed(request, true).await)
     }
 
     /// [`Classifier::classify`] for callers outside an async runtime (CLI, benchmarks).
     /// Must not be called from inside a tokio runtime.
     pub fn classify_blocking(&self, request: ClassifyRequest) -> Result<Verdict, GuardError> {
-        let rx = self.submit(request, false)?;
-        rx.blocking_recv()
-            .map_err(|_| GuardError::Backend("model thread stopped before answering".into()))?
-            .map(|o| o.verdict)
+        self.classify_detailed_blocking(request, false).verdict
     }
 
     /// [`CandleClassifier::inspect`] for callers outside an async runtime.
     pub fn inspect_blocking(&self, request: ClassifyRequest) -> Result<TokenDetails, GuardError> {
-        let rx = self.submit(request, true)?;
-        rx.blocking_recv()
-            .map_err(|_| GuardError::Backend("model thread stopped before answering".into()))??
-            .details
-            .ok_or_else(|| GuardError::Backend("no token details produced".into()))
+        token_details(self.classify_detailed_blocking(request, true))
     }
 
     /// Full-vocabulary logits at the scoring position of the (first) prompt of `request`,
@@ -444,13 +606,18 @@ impl CandleClassifier {
         use_prefix_cache: bool,
     ) -> Result<Vec<f32>, GuardError> {
         let e = &self.engine;
-        let prompt = e.encode(request)?.0.into_iter().next().ok_or_else(|| {
-            GuardError::InvalidConversation("conversation encodes to no prompt".into())
-        })?;
+        let prompt = e
+            .encode(request)?
+            .prompts
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                GuardError::InvalidConversation("conversation encodes to no prompt".into())
+            })?;
         let ids = e.scoring_ids(&prompt, request);
         let (mut cache, start) = if use_prefix_cache {
-            let (cache, start, _) = e.prefix(&ids[..prompt.prefix_len], prompt.prefix_len)?;
-            (cache, start)
+            let start = e.start_of(&ids[..prompt.prefix_len], prompt.prefix_len)?;
+            (start.cache, start.len)
         } else {
             (e.model.new_cache(1), 0)
         };
@@ -458,7 +625,7 @@ impl CandleClassifier {
             .model
             .forward_hidden(&[&ids[start..]], Padding::Right, &mut cache)
             .map_err(backend)?;
-        row_vec(&e.model.project(&h, &Head::Full).map_err(backend)?, 0)
+        batch::row_vec(&e.model.project(&h, &Head::Full).map_err(backend)?, 0)
     }
 
     /// The loaded model.
@@ -477,11 +644,33 @@ impl CandleClassifier {
         stats.contexts_kept = lock(&self.engine.prefixes).contexts.len();
         stats
     }
+
+    /// How long a classification submitted now would take to finish, from recent passes:
+    /// what is left of the passes running, plus every queued prompt and this one at the recent
+    /// cost per prompt (spread over the model threads).
+    pub fn expected_wait(&self) -> Duration {
+        let queued_rows = self.queue.rows();
+        lock(&self.engine.load).expected_wait(queued_rows + 1, self.threads)
+    }
+}
+
+fn token_details(c: Classification) -> Result<TokenDetails, GuardError> {
+    let verdict = c.verdict?;
+    let tokens = c
+        .tokens
+        .ok_or_else(|| GuardError::Backend("no token details produced".into()))?;
+    Ok(TokenDetails {
+        prompt: tokens.prompt,
+        input_ids: tokens.input_ids,
+        top5: tokens.top5,
+        generated: c.generated.unwrap_or_default(),
+        verdict,
+    })
 }
 
 impl Drop for CandleClassifier {
     fn drop(&mut self) {
-        self.sender.take();
+        self.queue.close();
         for w in self.workers.drain(..) {
             // A worker that panicked has nothing left to clean up.
             let _ = w.join();
@@ -491,7 +680,7 @@ impl Drop for CandleClassifier {
 
 impl Classifier for CandleClassifier {
     fn classify(&self, request: ClassifyRequest) -> BoxFuture<'_, Result<Verdict, GuardError>> {
-        Box::pin(async move { self.run(request, false).await.map(|o| o.verdict) })
+        Box::pin(async move { self.classify_detailed(request, false).await.verdict })
     }
 
     fn describe(&self) -> String {
@@ -499,7 +688,11 @@ impl Classifier for CandleClassifier {
     }
 
     fn queue_depth(&self) -> usize {
-        self.queued.load(Ordering::SeqCst)
+        self.queue.len()
+    }
+
+    fn expected_wait(&self) -> Option<Duration> {
+        Some(CandleClassifier::expected_wait(self))
     }
 
     fn engine_stats(&self) -> Option<EngineStats> {
@@ -507,50 +700,48 @@ impl Classifier for CandleClassifier {
     }
 }
 
-fn worker(engine: &Engine, receiver: &Mutex<Receiver<Job>>, queued: &AtomicUsize, wait: Duration) {
-    loop {
-        let batch = {
-            let rx = lock(receiver);
-            let Ok(first) = rx.recv() else {
-                return;
-            };
-            let mut batch = vec![first];
-            let deadline = Instant::now() + wait;
-            while batch.len() < engine.max_batch {
-                let next = if wait.is_zero() {
-                    rx.try_recv()
-                        .map_err(|e| matches!(e, TryRecvError::Disconnected))
-                } else {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    rx.recv_timeout(left)
-                        .map_err(|e| matches!(e, RecvTimeoutError::Disconnected))
-                };
-                match next {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
-        queued.fetch_sub(batch.len(), Ordering::SeqCst);
-        engine.run(batch);
+fn worker(engine: &Engine, queue: &Queue, wait: Duration) {
+    while let Some(taken) = queue.next_batch(engine.max_batch, engine.max_batch_tokens, wait) {
+        if taken.abandoned > 0 {
+            lock(&engine.stats).abandoned += taken.abandoned;
+        }
+        engine.run(taken.jobs);
     }
 }
 
-/// One prompt (a conversation, or one window of it) on its way through a batch.
-struct Item {
-    job: usize,
-    ids: Vec<u32>,
-    prefix_len: usize,
-    text: String,
-    judged: crate::JudgedRole,
+/// A conversation as token ids: its prompts (one, or one per window of a long judged turn)
+/// and what was cut to fit.
+pub(crate) struct Encoded {
+    prompts: Vec<EncodedPrompt>,
+    truncation: Option<Truncation>,
+    /// Time spent tokenizing.
+    took: Duration,
 }
 
-/// What one prompt produced.
-struct Scored {
-    logprobs: VerdictLogprobs,
-    full_logits: Option<Vec<f32>>,
-    generated: Option<(Vec<u32>, String)>,
+impl Encoded {
+    /// Prompts (rows) this conversation adds to a batch.
+    pub(crate) fn rows(&self) -> usize {
+        self.prompts.len()
+    }
+
+    /// New tokens of its longest prompt (after the cacheable template prefix).
+    pub(crate) fn width(&self) -> usize {
+        self.prompts
+            .iter()
+            .map(|p| p.ids.len() - p.prefix_len + 1)
+            .max()
+            .unwrap_or(1)
+    }
+}
+
+/// Where one prompt starts: a one-row cache of its first `len` tokens, and the kept context
+/// it came from.
+struct Start {
+    cache: KvCache,
+    len: usize,
+    context: Option<Arc<KvCache>>,
+    /// Came from the template prefix cache (`Some(true)`: hit, `Some(false)`: computed now).
+    prefix_hit: Option<bool>,
 }
 
 impl Engine {
@@ -560,16 +751,23 @@ impl Engine {
         self.max_context.map_or(limit, |c| c.min(limit))
     }
 
-    fn encode(
-        &self,
-        request: &ClassifyRequest,
-    ) -> Result<(Vec<EncodedPrompt>, Option<crate::Truncation>), GuardError> {
+    fn encode(&self, request: &ClassifyRequest) -> Result<Encoded, GuardError> {
+        let started = Instant::now();
         let enc = self.tokenizer.encode_conversation(
             &request.taxonomy,
             &request.turns,
             self.context(request),
         )?;
-        Ok((enc.prompts, enc.truncation))
+        if enc.prompts.is_empty() {
+            return Err(GuardError::InvalidConversation(
+                "conversation encodes to no prompt".into(),
+            ));
+        }
+        Ok(Encoded {
+            prompts: enc.prompts,
+            truncation: enc.truncation,
+            took: started.elapsed(),
+        })
     }
 
     /// Prompt ids plus, for LG3, the `\n\n` the model emits before its verdict.
@@ -581,15 +779,11 @@ impl Engine {
         ids
     }
 
-    /// A one-row cache holding the start of `key`, how many tokens it covers, and the kept
-    /// context it came from. `key` is either a template prefix (`template_len ==
-    /// key.len()`), computed once and kept, or a longer run shared with a kept context; if
-    /// that context was evicted meanwhile, the template prefix `key[..template_len]` is used.
-    fn prefix(
-        &self,
-        key: &[u32],
-        template_len: usize,
-    ) -> Result<(KvCache, usize, Option<Arc<KvCache>>), GuardError> {
+    /// A one-row cache holding the start of `key`. `key` is either a template prefix
+    /// (`template_len == key.len()`), computed once and kept, or a longer run shared with a
+    /// kept context; if that context was evicted meanwhile, the template prefix
+    /// `key[..template_len]` is used.
+    fn start_of(&self, key: &[u32], template_len: usize) -> Result<Start, GuardError> {
         if key.len() > template_len {
             let found = lock(&self.prefixes).context_for(key);
             if let Some(context) = found {
@@ -597,12 +791,22 @@ impl Engine {
                 let mut s = lock(&self.stats);
                 s.context_hits += 1;
                 s.context_tokens_reused += key.len();
-                return Ok((cache, key.len(), Some(context)));
+                return Ok(Start {
+                    cache,
+                    len: key.len(),
+                    context: Some(context),
+                    prefix_hit: None,
+                });
             }
         }
         let prefix = &key[..template_len.min(key.len())];
         if prefix.is_empty() {
-            return Ok((self.model.new_cache(1), 0, None));
+            return Ok(Start {
+                cache: self.model.new_cache(1),
+                len: 0,
+                context: None,
+                prefix_hit: None,
+            });
         }
         {
             let mut p = lock(&self.prefixes);
@@ -611,16 +815,18 @@ impl Engine {
             if let Some((cache, used)) = p.entries.get_mut(prefix) {
                 *used = tick;
                 let cache = (**cache).clone();
-                drop(p);
-                lock(&self.stats).prefix_hits += 1;
-                return Ok((cache, prefix.len(), None));
+                return Ok(Start {
+                    cache,
+                    len: prefix.len(),
+                    context: None,
+                    prefix_hit: Some(true),
+                });
             }
         }
         let mut cache = self.model.new_cache(1);
         self.model
             .forward_hidden(&[prefix], Padding::Right, &mut cache)
             .map_err(backend)?;
-        lock(&self.stats).prefix_misses += 1;
         let mut p = lock(&self.prefixes);
         if p.entries.len() >= p.capacity
             && let Some(oldest) = p
@@ -634,368 +840,11 @@ impl Engine {
         let tick = p.tick;
         p.entries
             .insert(prefix.to_vec(), (Arc::new(cache.clone()), tick));
-        Ok((cache, prefix.len(), None))
-    }
-
-    fn run(&self, jobs: Vec<Job>) {
-        let mut items = Vec::new();
-        let mut encoded: Vec<Option<Option<crate::Truncation>>> = Vec::with_capacity(jobs.len());
-        let mut failed: Vec<Option<GuardError>> = Vec::with_capacity(jobs.len());
-        for (j, job) in jobs.iter().enumerate() {
-            match self.encode(&job.request) {
-                Ok((prompts, truncation)) if !prompts.is_empty() => {
-                    for p in prompts {
-                        let ids = self.scoring_ids(&p, &job.request);
-                        let prefix_len = if self.prefix_cache { p.prefix_len } else { 0 };
-                        items.push(Item {
-                            job: j,
-                            ids,
-                            prefix_len,
-                            text: p.text,
-                            judged: p.judged,
-                        });
-                    }
-                    encoded.push(Some(truncation));
-                    failed.push(None);
-                }
-                Ok(_) => {
-                    encoded.push(None);
-                    failed.push(Some(GuardError::InvalidConversation(
-                        "conversation encodes to no prompt".into(),
-                    )));
-                }
-                Err(e) => {
-                    encoded.push(None);
-                    failed.push(Some(e));
-                }
-            }
-        }
-        // Group by prefix so each group shares one cached prefix: the template prefix, or
-        // the longer run a kept context covers.
-        let reuse: Vec<usize> = {
-            let p = lock(&self.prefixes);
-            items
-                .iter()
-                .map(|item| {
-                    if p.contexts.is_empty() {
-                        item.prefix_len
-                    } else {
-                        p.reusable(&item.ids).max(item.prefix_len)
-                    }
-                })
-                .collect()
-        };
-        let mut groups: Vec<(Vec<u32>, Vec<usize>)> = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let key = &item.ids[..reuse[i]];
-            match groups.iter_mut().find(|(k, _)| k.as_slice() == key) {
-                Some((_, members)) => members.push(i),
-                None => groups.push((key.to_vec(), vec![i])),
-            }
-        }
-        let mut results: Vec<Option<Result<Scored, GuardError>>> =
-            (0..items.len()).map(|_| None).collect();
-        for (prefix, members) in &groups {
-            for chunk in members.chunks(self.max_batch) {
-                let out = self.run_chunk(prefix, chunk, &items, &jobs);
-                match out {
-                    Ok(scored) => {
-                        for (&i, s) in chunk.iter().zip(scored) {
-                            results[i] = Some(s);
-                        }
-                    }
-                    Err(e) => {
-                        for &i in chunk {
-                            results[i] = Some(Err(e.clone()));
-                        }
-                    }
-                }
-            }
-        }
-        // Assemble one verdict per job (windows: unsafe if any window is).
-        let mut per_job: Vec<Vec<(usize, Result<Scored, GuardError>)>> =
-            (0..jobs.len()).map(|_| Vec::new()).collect();
-        for (i, r) in results.into_iter().enumerate() {
-            if let Some(r) = r {
-                per_job[items[i].job].push((i, r));
-            }
-        }
-        for (j, (job, scored)) in jobs.into_iter().zip(per_job).enumerate() {
-            let outcome = match failed[j].take() {
-                Some(e) => Err(e),
-                None => self.assemble(&job, scored, &items, encoded[j].take().flatten()),
-            };
-            // The caller may have gone away (timeout); nothing to do then.
-            let _ = job.reply.send(outcome);
-        }
-    }
-
-    fn run_chunk(
-        &self,
-        prefix: &[u32],
-        chunk: &[usize],
-        items: &[Item],
-        jobs: &[Job],
-    ) -> Result<Vec<Result<Scored, GuardError>>, GuardError> {
-        let n = chunk.len();
-        {
-            let mut s = lock(&self.stats);
-            s.batches += 1;
-            s.largest_batch = s.largest_batch.max(n);
-        }
-        let template_len = items[chunk[0]].prefix_len;
-        let (base, start, from_context) = self.prefix(prefix, template_len)?;
-        let mut cache = if n == 1 {
-            base
-        } else {
-            base.expand(n).map_err(backend)?
-        };
-        let rows: Vec<&[u32]> = chunk.iter().map(|&i| &items[i].ids[start..]).collect();
-        let hidden = self
-            .model
-            .forward_hidden(&rows, Padding::Right, &mut cache)
-            .map_err(backend)?;
-        let verdict_logits = self
-            .model
-            .project(&hidden, &self.verdict_head)
-            .map_err(backend)?;
-        let verdict_logits: Vec<Vec<f32>> = verdict_logits.to_vec2().map_err(candle_err)?;
-        let budget = lock(&self.prefixes).context_budget;
-        for (r, &i) in chunk.iter().enumerate() {
-            if budget == 0 {
-                break;
-            }
-            if !jobs[items[i].job].request.keep_context {
-                // The stream's last check: the context it grew from is done with.
-                if let Some(done) = &from_context {
-                    lock(&self.prefixes).drop_context(done);
-                }
-                continue;
-            }
-            let row = if n == 1 {
-                cache.clone()
-            } else {
-                cache.row(r).map_err(backend)?
-            };
-            lock(&self.prefixes).keep(items[i].ids.clone(), row, from_context.as_ref());
-        }
-        let mut out = Vec::with_capacity(n);
-        for (r, &i) in chunk.iter().enumerate() {
-            let job = &jobs[items[i].job];
-            out.push(self.score_row(job, &hidden, r, n, &cache, &verdict_logits[r]));
-        }
-        Ok(out)
-    }
-
-    fn score_row(
-        &self,
-        job: &Job,
-        hidden: &Tensor,
-        r: usize,
-        n: usize,
-        cache: &KvCache,
-        four: &[f32],
-    ) -> Result<Scored, GuardError> {
-        let full = |e: &Engine| -> Result<Vec<f32>, GuardError> {
-            let h = hidden.narrow(0, r, 1).map_err(candle_err)?;
-            row_vec(&e.model.project(&h, &Head::Full).map_err(backend)?, 0)
-        };
-        let mut full_logits = None;
-        let logprobs = if self.full_vocab || job.details {
-            let logits = full(self)?;
-            let lp = self.verdict.logprobs_from_logits(&logits);
-            full_logits = Some(logits);
-            lp
-        } else {
-            // The score only depends on the four verdict logits; their log-probabilities
-            // over the whole vocabulary are unknown here.
-            let max = four.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let lse = max + four.iter().map(|x| (x - max).exp()).sum::<f32>().ln();
-            VerdictLogprobs {
-                safe: Some(four[0] - lse),
-                unsafe_: Some(four[1] - lse),
-                space_safe: Some(four[2] - lse),
-                space_unsafe: Some(four[3] - lse),
-            }
-        };
-        let score = logprobs.score().ok_or_else(|| {
-            GuardError::Backend("the model gives no probability to any verdict token".into())
-        })?;
-        let must_decode = score.unsafe_score >= job.request.threshold || job.request.always_decode;
-        let generated = if must_decode || job.details {
-            let first = match &full_logits {
-                Some(l) => argmax(l),
-                None => {
-                    let l = full(self)?;
-                    let a = argmax(&l);
-                    full_logits = Some(l);
-                    a
-                }
-            };
-            let mut row_cache = if n == 1 {
-                cache.clone()
-            } else {
-                cache.row(r).map_err(backend)?
-            };
-            let ids = self.greedy(first, &mut row_cache)?;
-            let text = self.tokenizer.decode(&ids)?;
-            Some((ids, text))
-        } else {
-            None
-        };
-        Ok(Scored {
-            logprobs,
-            full_logits: if job.details { full_logits } else { None },
-            generated,
+        Ok(Start {
+            cache,
+            len: prefix.len(),
+            context: None,
+            prefix_hit: Some(false),
         })
     }
-
-    fn greedy(&self, first: u32, cache: &mut KvCache) -> Result<Vec<u32>, GuardError> {
-        let mut out = Vec::new();
-        let mut next = first;
-        let limit = self.model.config().max_position_embeddings;
-        while !self.verdict.stop.contains(&next) && out.len() < MAX_NEW_TOKENS {
-            out.push(next);
-            if out.len() == MAX_NEW_TOKENS || cache.tokens_in_row(0) + 1 > limit {
-                break;
-            }
-            let logits = self
-                .model
-                .forward(&[next], cache, &Head::Full)
-                .map_err(backend)?;
-            next = argmax(&row_vec(&logits, 0)?);
-        }
-        Ok(out)
-    }
-
-    fn assemble(
-        &self,
-        job: &Job,
-        scored: Vec<(usize, Result<Scored, GuardError>)>,
-        items: &[Item],
-        truncation: Option<crate::Truncation>,
-    ) -> Result<Outcome, GuardError> {
-        let req = &job.request;
-        let mut best: Option<(f32, VerdictLogprobs)> = None;
-        let mut categories: Vec<String> = Vec::new();
-        let mut any_unsafe = false;
-        let mut details = None;
-        let mut judged = crate::JudgedRole::User;
-        for (i, s) in scored {
-            let s = s?;
-            judged = items[i].judged;
-            let score = s
-                .logprobs
-                .score()
-                .ok_or_else(|| GuardError::Backend("no verdict probability".into()))?;
-            let is_unsafe = score.unsafe_score >= req.threshold;
-            any_unsafe |= is_unsafe;
-            if best.as_ref().is_none_or(|(b, _)| score.unsafe_score > *b) {
-                best = Some((score.unsafe_score, s.logprobs));
-            }
-            if let Some((_, text)) = &s.generated {
-                let needed = is_unsafe || req.always_decode;
-                match parse_output(text, &req.taxonomy) {
-                    Ok(parsed) if needed => {
-                        for c in parsed.categories {
-                            if !categories.contains(&c) {
-                                categories.push(c);
-                            }
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) if needed => return Err(e),
-                    Err(_) => {}
-                }
-            }
-            if job.details && details.is_none() {
-                let logits = s.full_logits.unwrap_or_default();
-                let item = &items[i];
-                let mut input_ids = item.ids.clone();
-                if req.taxonomy.template.uses_header_tokens() {
-                    input_ids.pop();
-                }
-                details = Some((
-                    item.text.clone(),
-                    input_ids,
-                    top5(&logits),
-                    s.generated.map(|(_, t)| t).unwrap_or_default(),
-                ));
-            }
-        }
-        let (unsafe_score, logprobs) =
-            best.ok_or_else(|| GuardError::Backend("no prompt was scored".into()))?;
-        let verdict = Verdict {
-            judged,
-            unsafe_score,
-            is_unsafe: any_unsafe,
-            categories,
-            logprob_safe: if self.full_vocab || job.details {
-                logprobs.safe
-            } else {
-                None
-            },
-            logprob_unsafe: if self.full_vocab || job.details {
-                logprobs.unsafe_
-            } else {
-                None
-            },
-            score_source: ScoreSource::Logprobs,
-            truncation,
-            latency: job.start.elapsed(),
-        };
-        let details = details.map(|(prompt, input_ids, top5, generated)| TokenDetails {
-            prompt,
-            input_ids,
-            top5,
-            generated,
-            verdict: verdict.clone(),
-        });
-        Ok(Outcome { verdict, details })
-    }
-}
-
-fn candle_err(e: candle_core::Error) -> GuardError {
-    GuardError::Backend(e.to_string())
-}
-
-fn row_vec(t: &Tensor, row: usize) -> Result<Vec<f32>, GuardError> {
-    t.get(row)
-        .and_then(|r| r.to_vec1::<f32>())
-        .map_err(candle_err)
-}
-
-fn argmax(v: &[f32]) -> u32 {
-    let mut best = 0usize;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best as u32
-}
-
-fn top5(logits: &[f32]) -> Vec<TokenLogprob> {
-    if logits.is_empty() {
-        return Vec::new();
-    }
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let lse = f64::from(max)
-        + logits
-            .iter()
-            .map(|&x| f64::from(x - max).exp())
-            .sum::<f64>()
-            .ln();
-    let mut idx: Vec<usize> = (0..logits.len()).collect();
-    idx.select_nth_unstable_by(4.min(logits.len() - 1), |&a, &b| {
-        logits[b].total_cmp(&logits[a])
-    });
-    idx.truncate(5);
-    idx.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
-    idx.into_iter()
-        .map(|i| TokenLogprob {
-            id: i as u32,
-            logprob: (f64::from(logits[i]) - lse) as f32,
-        })
-        .collect()
 }

@@ -107,6 +107,19 @@ pub enum GuardError {
     Backend(String),
 }
 
+impl GuardError {
+    /// A stable name for the kind of failure (metric labels, JSON error objects).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GuardError::Overloaded { .. } => "overloaded",
+            GuardError::Timeout(_) => "timeout",
+            GuardError::InvalidConversation(_) => "invalid_conversation",
+            GuardError::UnparsableOutput(_) => "unparsable_output",
+            GuardError::Backend(_) => "backend",
+        }
+    }
+}
+
 /// A Llama Guard classifier: in-process candle model, remote server, or a test fake.
 pub trait Classifier: Send + Sync + std::fmt::Debug {
     /// Judge the last turn of `request.turns`.
@@ -116,6 +129,12 @@ pub trait Classifier: Send + Sync + std::fmt::Debug {
     /// Classifications waiting for a model thread (for `warden_guard_queue_depth`).
     fn queue_depth(&self) -> usize {
         0
+    }
+    /// How long a classification submitted now would take, from the backend's queue and
+    /// recent pass times (`None`: the backend cannot tell). The gateway sheds a request
+    /// whose expected wait exceeds its policy's guard timeout instead of letting it time out.
+    fn expected_wait(&self) -> Option<Duration> {
+        None
     }
     /// Batching and cache counters of an in-process engine (`None` for remote backends).
     fn engine_stats(&self) -> Option<crate::candle_backend::EngineStats> {

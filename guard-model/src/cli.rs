@@ -16,8 +16,22 @@
 //! `truncated` (and `truncation`, `score_source`), plus `prompt`, `input_ids`, `top5` and
 //! `generated` with `--tokens`.
 //!
-//! Exit status: 0 when every conversation is safe, 1 when any is unsafe, 2 when a JSON Lines
-//! line failed (its result line carries `error`); other failures are a [`CliError`].
+//! Every conversation gets its own result: one that fails (an answer that is not a verdict,
+//! a conversation that cannot be encoded, a backend error) prints
+//! `{"line": N, "error": {"kind": ..., "message": ...}}` with whatever was computed for it
+//! (`unsafe_score`, `generated`, and with `--tokens` `prompt`, `input_ids` and `top5`), and
+//! the others go on. `--tokens` prints what was computed also when the verdict failed.
+//!
+//! Times, in-process model: `latency_ms` is the conversation's own compute share (tokenizing,
+//! its share by tokens of every forward pass it ran in, its share of the decode steps), so
+//! the lines of a JSON Lines batch add up to the batch's work instead of each repeating it;
+//! `wall_ms` is submission to result (queueing plus the whole batch it ran in), `queued_ms`
+//! the wait for a model thread and `batch_size` the prompts of its largest pass. Remote
+//! guard: `latency_ms` is its own request's time (requests run concurrently, each on its own).
+//!
+//! Exit status: 0 when every conversation is safe, 1 when any is unsafe, 2 when any
+//! conversation failed (its line carries `error`); failures before any conversation could
+//! be judged (arguments, stdin, loading the model) are a [`CliError`].
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -29,10 +43,8 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::candle_backend::{CandleClassifier, CandleOptions};
-use crate::classifier::{
-    Classifier, ClassifyRequest, GuardError, ScoreSource, Turn, TurnRole, Verdict,
-};
+use crate::candle_backend::{CandleClassifier, CandleOptions, ItemTiming};
+use crate::classifier::{ClassifyRequest, GuardError, ScoreSource, Turn, TurnRole, Verdict};
 use crate::hub::{self, HubError, HubOptions};
 use crate::remote::{RemoteClassifier, RemoteOptions};
 use crate::taxonomy::{Taxonomy, TaxonomyError, Template};
@@ -281,50 +293,82 @@ enum Backend {
     },
 }
 
+/// One conversation's result: the verdict or why there is none, and what was computed for
+/// it either way.
+#[derive(Debug)]
+struct Judged {
+    verdict: Result<Verdict, GuardError>,
+    /// The highest unsafe score, also when the answer did not parse.
+    unsafe_score: Option<f32>,
+    /// The greedy completion, when one was generated.
+    generated: Option<String>,
+    details: Option<TokenDetails>,
+    /// Where the time went (in-process model only).
+    timing: Option<ItemTiming>,
+}
+
+impl Judged {
+    fn failed(error: GuardError) -> Judged {
+        Judged {
+            verdict: Err(error),
+            unsafe_score: None,
+            generated: None,
+            details: None,
+            timing: None,
+        }
+    }
+}
+
 impl Backend {
-    async fn classify(
-        &self,
-        request: ClassifyRequest,
-        want_details: bool,
-    ) -> Result<(Verdict, Option<TokenDetails>), GuardError> {
+    async fn classify(&self, request: ClassifyRequest, want_details: bool) -> Judged {
         match self {
             Backend::Local(model) => {
-                if !want_details {
-                    return Ok((model.classify(request).await?, None));
+                let c = model.classify_detailed(request, want_details).await;
+                let details = c
+                    .tokens
+                    .as_ref()
+                    .filter(|_| want_details)
+                    .map(|t| TokenDetails {
+                        prompt: t.prompt.clone(),
+                        input_ids: Some(t.input_ids.clone()),
+                        top5: t
+                            .top5
+                            .iter()
+                            .map(|t| TopToken {
+                                id: Some(t.id),
+                                token: model.tokenizer().decode(&[t.id]).ok(),
+                                logprob: t.logprob,
+                            })
+                            .collect(),
+                        generated: c.generated.clone().unwrap_or_default(),
+                    });
+                Judged {
+                    verdict: c.verdict,
+                    unsafe_score: c.unsafe_score,
+                    generated: c.generated,
+                    details,
+                    timing: Some(c.timing),
                 }
-                let d = model.inspect(request).await?;
-                let details = TokenDetails {
-                    prompt: d.prompt,
-                    input_ids: Some(d.input_ids),
-                    top5: d
-                        .top5
-                        .iter()
-                        .map(|t| TopToken {
-                            id: Some(t.id),
-                            token: model.tokenizer().decode(&[t.id]).ok(),
-                            logprob: t.logprob,
-                        })
-                        .collect(),
-                    generated: d.generated,
-                };
-                Ok((d.verdict, Some(details)))
             }
             Backend::Remote { client, tokenizer } => {
-                let outcome = client.classify_detailed(&request).await?;
+                let outcome = match client.classify_detailed(&request).await {
+                    Ok(outcome) => outcome,
+                    Err(e) => return Judged::failed(e),
+                };
                 let details = match (want_details, outcome.completions.first()) {
                     (true, Some(first)) => {
                         let (prompt, input_ids) = match tokenizer {
-                            Some(t) => {
-                                let encoded = t.encode_conversation(
-                                    &request.taxonomy,
-                                    &request.turns,
-                                    request.taxonomy.template.context_length(),
-                                )?;
-                                match encoded.prompts.into_iter().next() {
+                            Some(t) => match t.encode_conversation(
+                                &request.taxonomy,
+                                &request.turns,
+                                request.taxonomy.template.context_length(),
+                            ) {
+                                Ok(encoded) => match encoded.prompts.into_iter().next() {
                                     Some(p) => (p.text, Some(p.ids)),
                                     None => (first.prompt.clone(), None),
-                                }
-                            }
+                                },
+                                Err(e) => return Judged::failed(e),
+                            },
                             None => (first.prompt.clone(), None),
                         };
                         let top5 = first
@@ -351,7 +395,13 @@ impl Backend {
                     }
                     _ => None,
                 };
-                Ok((outcome.verdict, details))
+                Judged {
+                    unsafe_score: Some(outcome.verdict.unsafe_score),
+                    generated: outcome.completions.first().map(|c| c.generated.clone()),
+                    verdict: Ok(outcome.verdict),
+                    details,
+                    timing: None,
+                }
             }
         }
     }
@@ -404,23 +454,51 @@ fn load_local(path: &Path, args: &ClassifyArgs) -> Result<Backend, CliError> {
     Ok(Backend::Local(model))
 }
 
-/// The JSON result line for one conversation.
-fn result_json(verdict: &Verdict, details: Option<&TokenDetails>) -> Value {
-    let mut out = json!({
-        "verdict": if verdict.is_unsafe { "unsafe" } else { "safe" },
-        "categories": verdict.categories,
-        "unsafe_score": verdict.unsafe_score,
-        "logprob_safe": verdict.logprob_safe,
-        "logprob_unsafe": verdict.logprob_unsafe,
-        "latency_ms": verdict.latency.as_secs_f64() * 1000.0,
-        "truncated": verdict.truncation.is_some(),
-        "score_source": verdict.score_source,
-        "judged": verdict.judged,
-    });
-    if let Some(t) = &verdict.truncation {
-        out["truncation"] = json!({"dropped_turns": t.dropped_turns, "windows": t.windows});
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The JSON result line for one conversation (`line`: its JSON Lines line number).
+fn result_json(judged: &Judged, line: Option<usize>) -> Value {
+    let mut out = match &judged.verdict {
+        Ok(verdict) => {
+            let mut out = json!({
+                "verdict": if verdict.is_unsafe { "unsafe" } else { "safe" },
+                "categories": verdict.categories,
+                "unsafe_score": verdict.unsafe_score,
+                "logprob_safe": verdict.logprob_safe,
+                "logprob_unsafe": verdict.logprob_unsafe,
+                "latency_ms": ms(verdict.latency),
+                "truncated": verdict.truncation.is_some(),
+                "score_source": verdict.score_source,
+                "judged": verdict.judged,
+            });
+            if let Some(t) = &verdict.truncation {
+                out["truncation"] = json!({"dropped_turns": t.dropped_turns, "windows": t.windows});
+            }
+            out
+        }
+        Err(e) => {
+            let mut out = json!({"error": {"kind": e.kind(), "message": e.to_string()}});
+            if let Some(score) = judged.unsafe_score {
+                out["unsafe_score"] = json!(score);
+            }
+            if let Some(text) = &judged.generated {
+                out["generated"] = json!(text);
+            }
+            out
+        }
+    };
+    if let Some(line) = line {
+        out["line"] = json!(line);
     }
-    if let Some(d) = details {
+    if let Some(t) = &judged.timing {
+        out["latency_ms"] = json!(ms(t.compute));
+        out["wall_ms"] = json!(ms(t.wall));
+        out["queued_ms"] = json!(ms(t.queued));
+        out["batch_size"] = json!(t.batch_rows);
+    }
+    if let Some(d) = &judged.details {
         out["prompt"] = json!(d.prompt);
         out["input_ids"] = json!(d.input_ids);
         out["top5"] = json!(d.top5);
@@ -429,31 +507,52 @@ fn result_json(verdict: &Verdict, details: Option<&TokenDetails>) -> Value {
     out
 }
 
-fn result_text(verdict: &Verdict, details: Option<&TokenDetails>) -> String {
-    let mut line = if verdict.is_unsafe {
-        if verdict.categories.is_empty() {
-            "unsafe".to_string()
-        } else {
-            format!("unsafe {}", verdict.categories.join(","))
+/// The text result for one conversation (`line`: its JSON Lines line number).
+fn result_text(judged: &Judged, line: Option<usize>) -> String {
+    let mut out = match &judged.verdict {
+        Ok(verdict) => {
+            let mut out = if verdict.is_unsafe {
+                if verdict.categories.is_empty() {
+                    "unsafe".to_string()
+                } else {
+                    format!("unsafe {}", verdict.categories.join(","))
+                }
+            } else {
+                "safe".to_string()
+            };
+            let source = match verdict.score_source {
+                ScoreSource::Logprobs => "",
+                ScoreSource::VerdictText => ", from the verdict text",
+            };
+            out.push_str(&format!(" (score {:.4}{source})", verdict.unsafe_score));
+            if let Some(t) = &verdict.truncation {
+                out.push_str(&format!(
+                    " [truncated: {} older turns dropped, {} window(s)]",
+                    t.dropped_turns, t.windows
+                ));
+            }
+            out
         }
-    } else {
-        "safe".to_string()
+        Err(e) => {
+            let mut out = match line {
+                Some(n) => format!("error (line {n}): {e}"),
+                None => format!("error: {e}"),
+            };
+            if let Some(score) = judged.unsafe_score {
+                out.push_str(&format!(" (score {score:.4})"));
+            }
+            if judged.details.is_none()
+                && let Some(text) = &judged.generated
+            {
+                out.push_str(&format!("\ngenerated: {text:?}"));
+            }
+            out
+        }
     };
-    let source = match verdict.score_source {
-        ScoreSource::Logprobs => "",
-        ScoreSource::VerdictText => ", from the verdict text",
-    };
-    line.push_str(&format!(" (score {:.4}{source})", verdict.unsafe_score));
-    if let Some(t) = &verdict.truncation {
-        line.push_str(&format!(
-            " [truncated: {} older turns dropped, {} window(s)]",
-            t.dropped_turns, t.windows
-        ));
-    }
-    if let Some(d) = details {
-        line.push_str(&format!("\nprompt:\n{}\n", d.prompt));
+    if let Some(d) = &judged.details {
+        out.push_str(&format!("\nprompt:\n{}\n", d.prompt));
         if let Some(ids) = &d.input_ids {
-            line.push_str(&format!("input_ids: {ids:?}\n"));
+            out.push_str(&format!("input_ids: {ids:?}\n"));
         }
         let top: Vec<String> = d
             .top5
@@ -465,14 +564,14 @@ fn result_text(verdict: &Verdict, details: Option<&TokenDetails>) -> String {
                 (None, None) => format!("{:.4}", t.logprob),
             })
             .collect();
-        line.push_str(&format!("top5: {}\n", top.join(", ")));
-        line.push_str(&format!("generated: {:?}", d.generated));
+        out.push_str(&format!("top5: {}\n", top.join(", ")));
+        out.push_str(&format!("generated: {:?}", d.generated));
     }
-    line
+    out
 }
 
 /// JSON Lines classifications in flight at once (the candle backend's default batch size).
-const JSON_LINES_IN_FLIGHT: usize = 8;
+const JSON_LINES_IN_FLIGHT: usize = 32;
 
 /// Runs `warden classify` over `stdin`, writing results to `stdout`.
 pub async fn run_classify(
@@ -504,23 +603,27 @@ pub async fn run_classify(
         always_decode: false,
         keep_context: false,
     };
-    let write = |out: &mut dyn Write, verdict: &Verdict, details: Option<&TokenDetails>| {
-        let line = match args.format {
-            OutputFormat::Json => result_json(verdict, details).to_string(),
-            OutputFormat::Text => result_text(verdict, details),
+    let write = |out: &mut dyn Write, judged: &Judged, line: Option<usize>| {
+        let text = match args.format {
+            OutputFormat::Json => result_json(judged, line).to_string(),
+            OutputFormat::Text => result_text(judged, line),
         };
-        writeln!(out, "{line}").map_err(CliError::Stdout)
+        writeln!(out, "{text}").map_err(CliError::Stdout)
     };
 
     let mut any_unsafe = false;
+    let mut any_error = false;
+    let mut tally = |judged: &Judged| match &judged.verdict {
+        Ok(v) => any_unsafe |= v.is_unsafe,
+        Err(_) => any_error = true,
+    };
     match input {
         Input::Single(turns) => {
-            let (verdict, details) = backend.classify(request(turns), args.tokens).await?;
-            any_unsafe |= verdict.is_unsafe;
-            write(&mut stdout, &verdict, details.as_ref())?;
+            let judged = backend.classify(request(turns), args.tokens).await;
+            tally(&judged);
+            write(&mut stdout, &judged, None)?;
         }
         Input::Lines(lines) => {
-            let mut any_error = false;
             // Several lines in flight so the model threads can batch them (and a remote
             // server can work on them concurrently); results still come out in input order.
             let backend = &backend;
@@ -528,39 +631,22 @@ pub async fn run_classify(
                 let request = line.map(&request);
                 async move {
                     match request {
-                        Ok(request) => backend
-                            .classify(request, args.tokens)
-                            .await
-                            .map_err(|e| e.to_string()),
-                        Err(e) => Err(e),
+                        Ok(request) => backend.classify(request, args.tokens).await,
+                        Err(e) => Judged::failed(GuardError::InvalidConversation(e)),
                     }
                 }
             }))
             .buffered(JSON_LINES_IN_FLIGHT)
             .enumerate();
-            while let Some((index, outcome)) = outcomes.next().await {
-                match outcome {
-                    Ok((verdict, details)) => {
-                        any_unsafe |= verdict.is_unsafe;
-                        write(&mut stdout, &verdict, details.as_ref())?;
-                    }
-                    Err(message) => {
-                        any_error = true;
-                        let line = match args.format {
-                            OutputFormat::Json => {
-                                json!({"line": index + 1, "error": message}).to_string()
-                            }
-                            OutputFormat::Text => format!("error (line {}): {message}", index + 1),
-                        };
-                        writeln!(stdout, "{line}").map_err(CliError::Stdout)?;
-                    }
-                }
-            }
-            if any_error {
-                stdout.flush().map_err(CliError::Stdout)?;
-                return Ok(ExitCode::from(2));
+            while let Some((index, judged)) = outcomes.next().await {
+                tally(&judged);
+                write(&mut stdout, &judged, Some(index + 1))?;
             }
         }
+    }
+    if any_error {
+        stdout.flush().map_err(CliError::Stdout)?;
+        return Ok(ExitCode::from(2));
     }
     stdout.flush().map_err(CliError::Stdout)?;
     Ok(if any_unsafe {

@@ -18,7 +18,8 @@ pub mod taxonomy;
 pub mod tokenize;
 
 pub use candle_backend::{
-    CandleClassifier, CandleOptions, EngineStats, TokenDetails, TokenLogprob,
+    BATCH_SIZE_BUCKETS, CandleClassifier, CandleOptions, Classification, EngineStats, ItemTiming,
+    PromptTokens, TokenDetails, TokenLogprob,
 };
 pub use classifier::{
     BoxFuture, Classifier, ClassifyRequest, GuardError, JudgedRole, ScoreSource, Truncation, Turn,

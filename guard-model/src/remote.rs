@@ -22,12 +22,22 @@
 //! retried with exponential backoff (`backoff`, `2 * backoff`, ...; a longer `Retry-After` in
 //! seconds is honoured, capped at the attempt timeout).
 //!
+//! Load: at most [`RemoteOptions::max_in_flight`] requests are in flight to the server at
+//! once (the server batches concurrent requests itself, as vLLM does); one more is
+//! [`GuardError::Overloaded`] at once instead of a queue in front of the server. A circuit
+//! breaker turns a dead server into the policy's fail outcome quickly: after
+//! [`RemoteOptions::breaker_failures`] consecutive failed classifications (timeouts, connect
+//! errors, 5xx/429 after retries) it opens and answers every call with
+//! [`GuardError::Backend`] at once, without a request, for [`RemoteOptions::breaker_cool_down`];
+//! then one probe goes through (half-open): success closes it, failure opens it again. Answers
+//! that show a live server (a 4xx, an unparsable completion) do not count as failures.
+//!
 //! Long conversations are fitted to `max_context` when a tokenizer is configured (see
 //! [`crate::tokenize`]); without one the whole conversation is sent and a server that rejects
 //! it answers with an error, never a silent cut.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -76,10 +86,20 @@ pub struct RemoteOptions {
     /// its own (vLLM serving LG2, whose tokenizer never adds one) but parses special-token
     /// text in the prompt. Off by default: most servers add exactly one BOS themselves.
     pub prepend_bos_text: bool,
+    /// Most classifications in flight to the server at once; one more is `Overloaded` at
+    /// once (default 64).
+    pub max_in_flight: usize,
+    /// Consecutive failed classifications that open the circuit breaker (default 5; 0 turns
+    /// the breaker off).
+    pub breaker_failures: u32,
+    /// How long an open breaker fails calls at once before letting one probe through
+    /// (default 5 s).
+    pub breaker_cool_down: Duration,
 }
 
 impl RemoteOptions {
-    /// Defaults: 10 s per attempt, 2 s to connect, 2 retries from 100 ms, 12 tokens, top-20.
+    /// Defaults: 10 s per attempt, 2 s to connect, 2 retries from 100 ms, 12 tokens, top-20,
+    /// 64 in flight, breaker open after 5 consecutive failures for 5 s.
     pub fn new(url: impl Into<String>, model: impl Into<String>) -> Self {
         RemoteOptions {
             url: url.into(),
@@ -94,6 +114,179 @@ impl RemoteOptions {
             tokenizer: None,
             max_context: None,
             prepend_bos_text: false,
+            max_in_flight: 64,
+            breaker_failures: 5,
+            breaker_cool_down: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Where the circuit breaker stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    /// Calls go to the server; `failures` consecutive ones have failed.
+    Closed { failures: u32 },
+    /// Calls fail at once until the cool-down ends.
+    Open,
+    /// One probe is on its way; other calls fail at once until it answers.
+    HalfOpen,
+}
+
+#[derive(Debug)]
+enum Circuit {
+    Closed {
+        failures: u32,
+    },
+    /// Since `opened` (tokio's clock, so tests can move it).
+    Open {
+        opened: tokio::time::Instant,
+    },
+    HalfOpen,
+}
+
+/// The breaker: closed -> open after `threshold` consecutive failures -> half-open (one
+/// probe) after `cool_down` -> closed on its success, open again on its failure.
+#[derive(Debug)]
+struct Breaker {
+    state: Mutex<Circuit>,
+    threshold: u32,
+    cool_down: Duration,
+    /// Times it opened.
+    opened: AtomicUsize,
+    /// Calls answered at once because it was open.
+    rejected: AtomicUsize,
+}
+
+/// Counters of the remote backend, for tests and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteStats {
+    pub breaker: BreakerState,
+    /// Times the breaker opened.
+    pub breaker_opened: usize,
+    /// Calls failed at once by an open breaker.
+    pub breaker_rejected: usize,
+    /// Classifications in flight to the server now.
+    pub in_flight: usize,
+    /// Classifications refused because `max_in_flight` were in flight.
+    pub overloaded: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A call the breaker let through. Dropping it unreported (the caller gave up, usually at
+/// the gateway's guard timeout, which is shorter than ours) counts as a failure: a server that
+/// stalls must open the breaker too, and a half-open breaker never waits for an answer
+/// nobody reads.
+struct Pass<'a> {
+    breaker: &'a Breaker,
+    probe: bool,
+    reported: bool,
+}
+
+impl Pass<'_> {
+    fn report(mut self, ok: bool) {
+        self.reported = true;
+        self.breaker.record(ok, self.probe);
+    }
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        if !self.reported {
+            self.breaker.record(false, self.probe);
+        }
+    }
+}
+
+impl Breaker {
+    fn new(threshold: u32, cool_down: Duration) -> Breaker {
+        Breaker {
+            state: Mutex::new(Circuit::Closed { failures: 0 }),
+            threshold,
+            cool_down,
+            opened: AtomicUsize::new(0),
+            rejected: AtomicUsize::new(0),
+        }
+    }
+
+    /// Let a call through, or say why not.
+    fn admit(&self) -> Result<Pass<'_>, GuardError> {
+        let pass = |probe| Pass {
+            breaker: self,
+            probe,
+            reported: false,
+        };
+        if self.threshold == 0 {
+            return Ok(pass(false));
+        }
+        let mut state = lock(&self.state);
+        match *state {
+            Circuit::Closed { .. } => Ok(pass(false)),
+            Circuit::Open { opened } if opened.elapsed() >= self.cool_down => {
+                *state = Circuit::HalfOpen;
+                Ok(pass(true))
+            }
+            Circuit::Open { opened } => {
+                self.rejected.fetch_add(1, Ordering::Relaxed);
+                let left = self.cool_down.saturating_sub(opened.elapsed());
+                Err(GuardError::Backend(format!(
+                    "remote guard circuit open after {} consecutive failures; next probe in \
+                     {:.1} s",
+                    self.threshold,
+                    left.as_secs_f64()
+                )))
+            }
+            Circuit::HalfOpen => {
+                self.rejected.fetch_add(1, Ordering::Relaxed);
+                Err(GuardError::Backend(
+                    "remote guard circuit half-open: a probe is on its way".into(),
+                ))
+            }
+        }
+    }
+
+    fn record(&self, ok: bool, probe: bool) {
+        if self.threshold == 0 {
+            return;
+        }
+        let mut state = lock(&self.state);
+        let open = |state: &mut Circuit| {
+            *state = Circuit::Open {
+                opened: tokio::time::Instant::now(),
+            };
+            self.opened.fetch_add(1, Ordering::Relaxed);
+        };
+        match (&mut *state, ok) {
+            (Circuit::HalfOpen, true) if probe => *state = Circuit::Closed { failures: 0 },
+            (Circuit::HalfOpen, false) if probe => {
+                tracing::warn!("remote guard probe failed; circuit open again");
+                open(&mut state);
+            }
+            (Circuit::Closed { failures }, true) => *failures = 0,
+            (Circuit::Closed { failures }, false) => {
+                *failures += 1;
+                if *failures >= self.threshold {
+                    tracing::warn!(
+                        failures = *failures,
+                        cool_down = ?self.cool_down,
+                        "remote guard failing; circuit open"
+                    );
+                    open(&mut state);
+                }
+            }
+            // A call let through before the breaker opened (or beside the probe) answers
+            // late: the probe decides.
+            _ => {}
+        }
+    }
+
+    fn state(&self) -> BreakerState {
+        match *lock(&self.state) {
+            Circuit::Closed { failures } => BreakerState::Closed { failures },
+            Circuit::Open { .. } => BreakerState::Open,
+            Circuit::HalfOpen => BreakerState::HalfOpen,
         }
     }
 }
@@ -146,6 +339,9 @@ pub struct RemoteClassifier {
     options: RemoteOptions,
     /// Set once the server answered that it does not support `logprobs`.
     logprobs_rejected: AtomicBool,
+    breaker: Breaker,
+    in_flight: AtomicUsize,
+    overloaded: AtomicUsize,
 }
 
 impl std::fmt::Debug for RemoteClassifier {
@@ -274,12 +470,27 @@ impl RemoteClassifier {
     pub fn new(options: RemoteOptions) -> Result<Self, GuardError> {
         let endpoint = completions_endpoint(&options.url)?;
         let client = https_client(options.connect_timeout);
+        let breaker = Breaker::new(options.breaker_failures, options.breaker_cool_down);
         Ok(RemoteClassifier {
             client,
             endpoint,
             options,
             logprobs_rejected: AtomicBool::new(false),
+            breaker,
+            in_flight: AtomicUsize::new(0),
+            overloaded: AtomicUsize::new(0),
         })
+    }
+
+    /// Breaker state and load counters.
+    pub fn stats(&self) -> RemoteStats {
+        RemoteStats {
+            breaker: self.breaker.state(),
+            breaker_opened: self.breaker.opened.load(Ordering::Relaxed),
+            breaker_rejected: self.breaker.rejected.load(Ordering::Relaxed),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+            overloaded: self.overloaded.load(Ordering::Relaxed),
+        }
     }
 
     /// The completions endpoint requests go to.
@@ -371,6 +582,16 @@ impl RemoteClassifier {
     /// that rejects the `logprobs` parameter (400/422 naming it) is asked again without it,
     /// and not asked for log-probs again.
     pub async fn complete(&self, prompt: &str) -> Result<RemoteCompletion, GuardError> {
+        self.complete_inner(prompt, &mut false).await
+    }
+
+    /// [`RemoteClassifier::complete`]; `server_failed` is set when sending failed (timeout,
+    /// connect error, 5xx/429 after retries).
+    async fn complete_inner(
+        &self,
+        prompt: &str,
+        server_failed: &mut bool,
+    ) -> Result<RemoteCompletion, GuardError> {
         let mut body = json!({
             "model": self.options.model,
             "prompt": prompt,
@@ -382,7 +603,9 @@ impl RemoteClassifier {
         if ask_logprobs {
             body["logprobs"] = json!(self.options.logprobs);
         }
-        let (mut status, mut bytes) = self.send(&body).await?;
+        let sent = self.send(&body).await;
+        *server_failed = sent.is_err();
+        let (mut status, mut bytes) = sent?;
         let rejects_logprobs = matches!(
             status,
             StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
@@ -398,7 +621,9 @@ impl RemoteClassifier {
             if let Some(obj) = body.as_object_mut() {
                 obj.remove("logprobs");
             }
-            (status, bytes) = self.send(&body).await?;
+            let sent = self.send(&body).await;
+            *server_failed = sent.is_err();
+            (status, bytes) = sent?;
         }
         if !status.is_success() {
             return Err(GuardError::Backend(format!(
@@ -439,10 +664,34 @@ impl RemoteClassifier {
         })
     }
 
-    /// Classifies and returns the completions too (for `warden classify --tokens`).
+    /// Classifies and returns the completions too (for `warden classify --tokens`): within
+    /// the in-flight bound and through the circuit breaker (see the module doc).
     pub async fn classify_detailed(
         &self,
         request: &ClassifyRequest,
+    ) -> Result<RemoteOutcome, GuardError> {
+        let limit = self.options.max_in_flight.max(1);
+        let in_flight = InFlight::enter(&self.in_flight, limit).ok_or_else(|| {
+            self.overloaded.fetch_add(1, Ordering::Relaxed);
+            GuardError::Overloaded {
+                queued: limit,
+                limit,
+            }
+        })?;
+        let pass = self.breaker.admit()?;
+        let mut server_failed = false;
+        let result = self.classify_unguarded(request, &mut server_failed).await;
+        pass.report(!server_failed);
+        drop(in_flight);
+        result
+    }
+
+    /// `server_failed` is set when the server could not be reached or kept failing (what
+    /// the breaker counts), as opposed to answering something unusable.
+    async fn classify_unguarded(
+        &self,
+        request: &ClassifyRequest,
+        server_failed: &mut bool,
     ) -> Result<RemoteOutcome, GuardError> {
         let started = Instant::now();
         let taxonomy: &Taxonomy = &request.taxonomy;
@@ -472,9 +721,10 @@ impl RemoteClassifier {
         for text in &prompts {
             let body = server_prompt(text);
             let completion = if self.options.prepend_bos_text {
-                self.complete(&format!("<|begin_of_text|>{body}")).await?
+                self.complete_inner(&format!("<|begin_of_text|>{body}"), server_failed)
+                    .await?
             } else {
-                self.complete(body).await?
+                self.complete_inner(body, server_failed).await?
             };
             let parsed = parse_output(&completion.generated, taxonomy);
             let (score, source) = match completion.score {
@@ -541,6 +791,26 @@ impl RemoteClassifier {
     }
 }
 
+/// One slot of the in-flight bound, given back on drop (also when the caller gives up).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize, limit: usize) -> Option<InFlight<'a>> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| InFlight(count))
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// One HTTP answer.
 #[derive(Debug)]
 struct Answer {
@@ -570,6 +840,10 @@ impl Classifier for RemoteClassifier {
 
     fn describe(&self) -> String {
         format!("remote {} (model {})", self.endpoint, self.options.model)
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
     }
 }
 

@@ -404,6 +404,196 @@ async fn connect_errors_are_retried_then_reported() {
     assert!(message.contains("after 3 attempts"), "{message}");
 }
 
+fn reply(status: StatusCode, delay: Duration) -> Reply {
+    Reply {
+        status,
+        body: if status.is_success() {
+            json!({"choices": [{"text": "safe"}]})
+        } else {
+            json!({"error": "scripted"})
+        },
+        delay,
+        retry_after: None,
+        when: None,
+    }
+}
+
+/// No retries, so every classification is one request; the breaker opens after 3 failures.
+fn breaker_options(url: &str, cool_down: Duration) -> RemoteOptions {
+    let mut o = options(url);
+    o.retries = 0;
+    o.breaker_failures = 3;
+    o.breaker_cool_down = cool_down;
+    o
+}
+
+fn requests_seen(state: &Arc<Mutex<MockState>>) -> usize {
+    state.lock().expect("mock state").requests.len()
+}
+
+/// Moves tokio's clock (the breaker's) past a cool-down without waiting for it.
+async fn skip(d: Duration) {
+    tokio::time::pause();
+    tokio::time::advance(d).await;
+    tokio::time::resume();
+}
+
+#[tokio::test]
+async fn breaker_opens_on_errors_fails_fast_probes_and_recovers() {
+    use warden_guard_model::remote::BreakerState;
+    let cool = Duration::from_secs(30);
+    let mut replies: Vec<Reply> = (0..3)
+        .map(|_| reply(StatusCode::INTERNAL_SERVER_ERROR, Duration::ZERO))
+        .collect();
+    // The first probe fails, the second succeeds, then normal service.
+    replies.push(reply(StatusCode::BAD_GATEWAY, Duration::ZERO));
+    replies.push(reply(StatusCode::OK, Duration::ZERO));
+    replies.push(reply(StatusCode::OK, Duration::ZERO));
+    let (url, state) = mock(replies).await;
+    let remote = RemoteClassifier::new(breaker_options(&url, cool)).expect("client");
+    let check = || remote.classify(request(vec![user("hello")], Template::Lg2));
+    for i in 0..3 {
+        let err = check().await.expect_err("500");
+        assert!(err.to_string().contains("500"), "{i}: {err}");
+        let want = if i < 2 {
+            BreakerState::Closed { failures: i + 1 }
+        } else {
+            BreakerState::Open
+        };
+        assert_eq!(remote.stats().breaker, want);
+    }
+    // Open: answered at once, the server sees nothing.
+    for _ in 0..5 {
+        let err = check().await.expect_err("open");
+        assert!(
+            matches!(&err, GuardError::Backend(m) if m.contains("circuit open")),
+            "{err}"
+        );
+    }
+    assert_eq!(requests_seen(&state), 3);
+    assert_eq!(remote.stats().breaker_rejected, 5);
+    // After the cool-down one probe goes through; it fails, so the circuit opens again.
+    skip(cool).await;
+    let err = check().await.expect_err("probe fails");
+    assert!(err.to_string().contains("502"), "{err}");
+    assert_eq!(requests_seen(&state), 4);
+    assert_eq!(remote.stats().breaker, BreakerState::Open);
+    assert!(check().await.is_err());
+    assert_eq!(requests_seen(&state), 4, "open again: no request");
+    // The next probe succeeds and closes it.
+    skip(cool).await;
+    check().await.expect("probe succeeds");
+    assert_eq!(remote.stats().breaker, BreakerState::Closed { failures: 0 });
+    check().await.expect("closed again");
+    assert_eq!(requests_seen(&state), 6);
+    assert_eq!(remote.stats().breaker_opened, 2);
+}
+
+#[tokio::test]
+async fn a_stalling_server_opens_the_breaker_also_when_callers_give_up_first() {
+    use warden_guard_model::remote::BreakerState;
+    let stall = Duration::from_secs(3600);
+    let replies: Vec<Reply> = (0..6).map(|_| reply(StatusCode::OK, stall)).collect();
+    let (url, state) = mock(replies).await;
+    // Our own attempt timeout ends the first two.
+    let mut o = breaker_options(&url, Duration::from_secs(30));
+    o.timeout = Duration::from_millis(100);
+    let remote = RemoteClassifier::new(o).expect("client");
+    for _ in 0..2 {
+        let err = remote
+            .classify(request(vec![user("hello")], Template::Lg2))
+            .await
+            .expect_err("stalls");
+        assert!(matches!(err, GuardError::Timeout(_)), "{err}");
+    }
+    assert_eq!(remote.stats().breaker, BreakerState::Closed { failures: 2 });
+    // The third caller gives up before our timeout (as the gateway does at the policy's
+    // guard timeout): that counts too.
+    let mut o = breaker_options(&url, Duration::from_secs(30));
+    o.timeout = Duration::from_secs(3600);
+    o.breaker_failures = 1;
+    let patient = RemoteClassifier::new(o).expect("client");
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(100),
+        patient.classify(request(vec![user("hello")], Template::Lg2)),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the caller timed out");
+    assert_eq!(patient.stats().breaker, BreakerState::Open);
+    let seen = requests_seen(&state);
+    let err = patient
+        .classify(request(vec![user("hello")], Template::Lg2))
+        .await
+        .expect_err("open");
+    assert!(err.to_string().contains("circuit open"), "{err}");
+    assert_eq!(requests_seen(&state), seen);
+}
+
+#[tokio::test]
+async fn answers_from_a_live_server_do_not_open_the_breaker() {
+    use warden_guard_model::remote::BreakerState;
+    let mut replies: Vec<Reply> = (0..4)
+        .map(|_| reply(StatusCode::BAD_REQUEST, Duration::ZERO))
+        .collect();
+    replies.push(ok(json!({"choices": [{"text": "no verdict here"}]})));
+    let (url, state) = mock(replies).await;
+    let remote =
+        RemoteClassifier::new(breaker_options(&url, Duration::from_secs(30))).expect("client");
+    for _ in 0..5 {
+        assert!(
+            remote
+                .classify(request(vec![user("hello")], Template::Lg2))
+                .await
+                .is_err()
+        );
+    }
+    assert_eq!(requests_seen(&state), 5);
+    assert_eq!(remote.stats().breaker, BreakerState::Closed { failures: 0 });
+}
+
+#[tokio::test]
+async fn in_flight_bound_refuses_at_once_instead_of_queueing() {
+    let replies = vec![
+        reply(StatusCode::OK, Duration::from_secs(3600)),
+        reply(StatusCode::OK, Duration::ZERO),
+    ];
+    let (url, state) = mock(replies).await;
+    let mut o = options(&url);
+    o.max_in_flight = 1;
+    let remote = Arc::new(RemoteClassifier::new(o).expect("client"));
+    let first = {
+        let remote = remote.clone();
+        tokio::spawn(async move {
+            remote
+                .classify(request(vec![user("first")], Template::Lg2))
+                .await
+        })
+    };
+    while requests_seen(&state) == 0 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(remote.stats().in_flight, 1);
+    let err = remote
+        .classify(request(vec![user("second")], Template::Lg2))
+        .await
+        .expect_err("bound reached");
+    assert!(
+        matches!(err, GuardError::Overloaded { limit: 1, .. }),
+        "{err}"
+    );
+    assert_eq!(remote.stats().overloaded, 1);
+    first.abort();
+    let _ = first.await;
+    assert_eq!(
+        remote.stats().in_flight,
+        0,
+        "the slot is given back on drop"
+    );
+    remote
+        .classify(request(vec![user("third")], Template::Lg2))
+        .await
+        .expect("a free slot again");
+}
 #[tokio::test]
 async fn long_judged_turn_is_judged_in_windows() {
     let mut replies: Vec<Reply> = (0..40)
@@ -713,10 +903,11 @@ mod cli {
         assert_eq!(lines[1]["verdict"], "unsafe");
         assert_eq!(lines[1]["categories"], json!(["S1"]));
         assert_eq!(lines[2]["line"], 3);
+        assert_eq!(lines[2]["error"]["kind"], "invalid_conversation");
         assert!(
-            lines[2]["error"]
+            lines[2]["error"]["message"]
                 .as_str()
-                .expect("error")
+                .expect("error message")
                 .contains("wizard")
         );
         assert_eq!(code, ExitCode::from(2));

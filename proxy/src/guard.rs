@@ -72,13 +72,24 @@ pub fn decision_label(decision: &Decision) -> &'static str {
     }
 }
 
-fn error_kind(error: &GuardError) -> &'static str {
-    match error {
-        GuardError::Overloaded { .. } => "overloaded",
-        GuardError::Timeout(_) => "timeout",
-        GuardError::InvalidConversation(_) => "invalid_conversation",
-        GuardError::UnparsableOutput(_) => "unparsable_output",
-        GuardError::Backend(_) => "backend",
+/// Why a guard check was refused before it ran (`warden_guard_shed_total{reason}`).
+#[derive(Debug, Clone, Copy)]
+enum ShedReason {
+    /// `guard_concurrency` checks were already running.
+    Concurrency,
+    /// The guard expected to need longer than the policy's guard timeout.
+    ExpectedWait,
+    /// The guard's own queue (in-process model) or in-flight bound (remote) was full.
+    QueueFull,
+}
+
+impl ShedReason {
+    fn as_label(self) -> &'static str {
+        match self {
+            ShedReason::Concurrency => "concurrency",
+            ShedReason::ExpectedWait => "expected_wait",
+            ShedReason::QueueFull => "queue_full",
+        }
     }
 }
 
@@ -171,27 +182,28 @@ impl Checker {
                 return (Vec::new(), None, Duration::ZERO);
             };
             let started = Instant::now();
+            // A request's conversations (several prompts, several choices) are judged
+            // concurrently, so the in-process guard batches them into one pass.
+            let checks = conversations
+                .into_iter()
+                .filter(|turns| judgeable(turns))
+                .map(|turns| {
+                    let request = ClassifyRequest {
+                        turns,
+                        taxonomy: Arc::clone(&params.taxonomy),
+                        threshold: params.threshold,
+                        always_decode: params.always_decode,
+                        keep_context,
+                    };
+                    self.classify(classifier.as_ref(), request, params.timeout)
+                });
             let mut verdicts = Vec::new();
             let mut error = None;
-            for turns in conversations {
-                if !judgeable(&turns) {
-                    continue;
-                }
-                let request = ClassifyRequest {
-                    turns,
-                    taxonomy: Arc::clone(&params.taxonomy),
-                    threshold: params.threshold,
-                    always_decode: params.always_decode,
-                    keep_context,
-                };
-                match self
-                    .classify(classifier.as_ref(), request, params.timeout)
-                    .await
-                {
+            for result in futures_util::future::join_all(checks).await {
+                match result {
                     Ok(verdict) => verdicts.push(verdict),
                     Err(err) => {
-                        error = Some(err);
-                        break;
+                        error.get_or_insert(err);
                     }
                 }
             }
@@ -238,6 +250,10 @@ impl Checker {
         report
     }
 
+    /// One classification under the gateway's bounds: refused at once (`Overloaded`, the
+    /// policy's fail mode decides) when no concurrency slot is free or when the guard
+    /// expects to need longer than the policy's timeout (shedding early instead of timing
+    /// out late), else given at most `timeout`.
     async fn classify(
         &self,
         classifier: &dyn Classifier,
@@ -245,20 +261,51 @@ impl Checker {
         timeout: Duration,
     ) -> Result<Verdict, GuardError> {
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            self.shed(ShedReason::Concurrency);
             return Err(GuardError::Overloaded {
                 queued: self.max_concurrent,
                 limit: self.max_concurrent,
             });
         };
-        let result = tokio::time::timeout(timeout, classifier.classify(request)).await;
+        if let Some(wait) = classifier.expected_wait()
+            && wait > timeout
+        {
+            drop(permit);
+            self.shed(ShedReason::ExpectedWait);
+            tracing::debug!(
+                ?wait,
+                ?timeout,
+                "guard check shed: expected wait over the timeout"
+            );
+            return Err(GuardError::Overloaded {
+                queued: classifier.queue_depth(),
+                limit: self.max_concurrent,
+            });
+        }
+        let pending = classifier.classify(request);
+        self.metrics
+            .guard_queue_depth
+            .set(classifier.queue_depth() as i64);
+        let result = tokio::time::timeout(timeout, pending).await;
         drop(permit);
         self.metrics
             .guard_queue_depth
             .set(classifier.queue_depth() as i64);
         match result {
+            Ok(Err(e @ GuardError::Overloaded { .. })) => {
+                self.shed(ShedReason::QueueFull);
+                Err(e)
+            }
             Ok(result) => result,
             Err(_) => Err(GuardError::Timeout(timeout)),
         }
+    }
+
+    fn shed(&self, reason: ShedReason) {
+        self.metrics
+            .guard_shed_total
+            .with_label_values(&[reason.as_label()])
+            .inc();
     }
 
     async fn scan(&self, policy: &Policy, text: String) -> (Vec<Finding>, Duration) {
@@ -310,9 +357,7 @@ impl Checker {
                 .inc();
         }
         if let Some(err) = &report.guard_error {
-            m.guard_errors_total
-                .with_label_values(&[error_kind(err)])
-                .inc();
+            m.guard_errors_total.with_label_values(&[err.kind()]).inc();
         }
         m.guard_truncations_total
             .inc_by(report.truncations.len() as u64);

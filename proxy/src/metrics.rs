@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use warden_guard_model::{Classifier, EngineStats};
+use warden_guard_model::{BATCH_SIZE_BUCKETS, Classifier, EngineStats};
 
 use crate::route::Route;
 
@@ -33,6 +33,7 @@ pub struct Metrics {
     pub guard_duration_seconds: HistogramVec,
     pub guard_errors_total: IntCounterVec,
     pub guard_queue_depth: IntGauge,
+    pub guard_shed_total: IntCounterVec,
     pub guard_truncations_total: IntCounter,
     pub code_findings_total: IntCounterVec,
     pub code_scan_duration_seconds: Histogram,
@@ -125,6 +126,16 @@ impl Metrics {
             "Classifications waiting for the guard model.",
         )
         .expect("static metric definition");
+        let guard_shed_total = counter_vec(
+            "warden_guard_shed_total",
+            "Guard checks refused before running, by reason: concurrency (guard_concurrency \
+             checks running), expected_wait (the guard expected to need longer than the \
+             policy's guard timeout), queue_full (the guard's own queue or in-flight bound).",
+            &["reason"],
+        );
+        for reason in ["concurrency", "expected_wait", "queue_full"] {
+            guard_shed_total.with_label_values(&[reason]);
+        }
         let guard_truncations_total = IntCounter::new(
             "warden_guard_truncations_total",
             "Classifications whose conversation was cut to fit the guard's context.",
@@ -169,6 +180,7 @@ impl Metrics {
             Box::new(guard_duration_seconds.clone()),
             Box::new(guard_errors_total.clone()),
             Box::new(guard_queue_depth.clone()),
+            Box::new(guard_shed_total.clone()),
             Box::new(guard_truncations_total.clone()),
             Box::new(code_findings_total.clone()),
             Box::new(code_scan_duration_seconds.clone()),
@@ -200,6 +212,7 @@ impl Metrics {
             guard_duration_seconds,
             guard_errors_total,
             guard_queue_depth,
+            guard_shed_total,
             guard_truncations_total,
             code_findings_total,
             code_scan_duration_seconds,
@@ -264,6 +277,40 @@ struct GuardEngineCollector {
     descs: Vec<Desc>,
 }
 
+const BATCH_SIZE_NAME: &str = "warden_guard_batch_size";
+const BATCH_SIZE_HELP: &str =
+    "Prompts per forward pass of the in-process guard (concurrent checks batched together).";
+
+/// `warden_guard_batch_size` from the engine's per-bucket pass counts.
+fn batch_size_family(stats: &EngineStats) -> MetricFamily {
+    use prometheus::proto::{Bucket, Histogram as ProtoHistogram, Metric, MetricType};
+    let mut cumulative = 0u64;
+    let buckets = BATCH_SIZE_BUCKETS
+        .iter()
+        .zip(stats.batch_size_counts)
+        .map(|(&bound, count)| {
+            cumulative += count;
+            let mut b = Bucket::default();
+            b.set_upper_bound(bound as f64);
+            b.set_cumulative_count(cumulative);
+            b
+        })
+        .collect();
+    let mut h = ProtoHistogram::default();
+    // The last bucket also counts larger passes, so `+Inf` (the sample count) equals it.
+    h.set_sample_count(stats.batches as u64);
+    h.set_sample_sum(stats.rows as f64);
+    h.set_bucket(buckets);
+    let mut m = Metric::default();
+    m.set_histogram(h);
+    let mut family = MetricFamily::default();
+    family.set_name(BATCH_SIZE_NAME.to_string());
+    family.set_help(BATCH_SIZE_HELP.to_string());
+    family.set_field_type(MetricType::HISTOGRAM);
+    family.set_metric(vec![m]);
+    family
+}
+
 impl GuardEngineCollector {
     fn new(classifier: Arc<dyn Classifier>) -> Self {
         let counter = |name: &str, help: &str, field: StatField| {
@@ -304,10 +351,18 @@ impl GuardEngineCollector {
             "Stream contexts (keys and values) kept for the next window check.",
         )
         .expect("static metric definition");
+        let batch_size = Desc::new(
+            BATCH_SIZE_NAME.to_string(),
+            BATCH_SIZE_HELP.to_string(),
+            Vec::new(),
+            std::collections::HashMap::new(),
+        )
+        .expect("static metric definition");
         let descs = counters
             .iter()
             .flat_map(|(c, _)| c.desc().into_iter().cloned())
             .chain(kept.desc().into_iter().cloned())
+            .chain(std::iter::once(batch_size))
             .collect();
         GuardEngineCollector {
             classifier,
@@ -333,6 +388,7 @@ impl Collector for GuardEngineCollector {
         }
         self.kept.set(stats.contexts_kept as i64);
         out.extend(self.kept.collect());
+        out.push(batch_size_family(&stats));
         out
     }
 }

@@ -131,6 +131,160 @@ impl KvCache {
         })
     }
 
+    /// One-row caches of possibly different lengths as one batch: each row's keys are
+    /// right-padded to the longest (padding keys are masked out), so prompts with different
+    /// prefixes (`User` and `Agent` checks, kept stream contexts) share one forward pass.
+    /// A row without keys yet (`layers` empty) is all padding.
+    pub fn stack(rows: &[&KvCache]) -> Result<Self, ModelError> {
+        let first = rows
+            .first()
+            .ok_or_else(|| ModelError::Shape("no rows to stack".into()))?;
+        if let Some(bad) = rows.iter().find(|r| r.batch() != 1) {
+            return Err(ModelError::Shape(format!(
+                "only one-row caches can be stacked (one has {} rows)",
+                bad.batch()
+            )));
+        }
+        let len = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+        let mut layers = Vec::with_capacity(first.layers.len());
+        for layer in 0..first.layers.len() {
+            // The shape and dtype of this layer's keys, from any row that has them.
+            let Some((k0, _)) = rows.iter().find_map(|r| r.layers[layer].as_ref()) else {
+                layers.push(None);
+                continue;
+            };
+            let (_, h, _, d) = k0.dims4()?;
+            let mut ks = Vec::with_capacity(rows.len());
+            let mut vs = Vec::with_capacity(rows.len());
+            for r in rows {
+                let (k, v) = match &r.layers[layer] {
+                    Some((k, v)) => {
+                        let pad = len - k.dim(2)?;
+                        if pad == 0 {
+                            (k.clone(), v.clone())
+                        } else {
+                            (k.pad_with_zeros(2, 0, pad)?, v.pad_with_zeros(2, 0, pad)?)
+                        }
+                    }
+                    None => {
+                        let z = Tensor::zeros((1, h, len, d), k0.dtype(), k0.device())?;
+                        (z.clone(), z)
+                    }
+                };
+                ks.push(k);
+                vs.push(v);
+            }
+            layers.push(Some((Tensor::cat(&ks, 0)?, Tensor::cat(&vs, 0)?)));
+        }
+        let valid = rows
+            .iter()
+            .map(|r| {
+                let mut v = r.valid[0].clone();
+                v.resize(len, false);
+                v
+            })
+            .collect();
+        let next_pos = rows.iter().map(|r| r.next_pos[0]).collect();
+        Ok(Self {
+            layers,
+            valid,
+            next_pos,
+        })
+    }
+
+    /// The given rows, in that order (a batch continuing with some of its rows), with key
+    /// positions that are padding in every kept row at the end dropped.
+    pub fn select_rows(&self, rows: &[usize]) -> Result<Self, ModelError> {
+        if let Some(&bad) = rows.iter().find(|&&r| r >= self.batch()) {
+            return Err(ModelError::Shape(format!(
+                "row {bad} out of {}",
+                self.batch()
+            )));
+        }
+        let keep = rows
+            .iter()
+            .filter_map(|&r| self.valid[r].iter().rposition(|&v| v))
+            .max()
+            .map_or(0, |i| i + 1);
+        let same_rows = rows.len() == self.batch() && rows.iter().enumerate().all(|(i, &r)| i == r);
+        let idx = Tensor::new(
+            rows.iter()
+                .map(|&r| r as u32)
+                .collect::<Vec<_>>()
+                .as_slice(),
+            self.device_of().unwrap_or(&candle_core::Device::Cpu),
+        )?;
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for kv in &self.layers {
+            layers.push(match kv {
+                Some((k, v)) => {
+                    let (k, v) = if same_rows {
+                        (k.clone(), v.clone())
+                    } else {
+                        (k.index_select(&idx, 0)?, v.index_select(&idx, 0)?)
+                    };
+                    if keep < k.dim(2)? {
+                        Some((k.narrow(2, 0, keep)?, v.narrow(2, 0, keep)?))
+                    } else {
+                        Some((k, v))
+                    }
+                }
+                None => None,
+            });
+        }
+        Ok(Self {
+            layers,
+            valid: rows
+                .iter()
+                .map(|&r| self.valid[r][..keep].to_vec())
+                .collect(),
+            next_pos: rows.iter().map(|&r| self.next_pos[r]).collect(),
+        })
+    }
+
+    /// Row `row` alone with its padding keys removed (wherever they are), as a contiguous
+    /// one-row cache that [`KvCache::truncate`] accepts: what a kept stream context stores.
+    pub fn row_compact(&self, row: usize) -> Result<Self, ModelError> {
+        let valid = self
+            .valid
+            .get(row)
+            .ok_or_else(|| ModelError::Shape(format!("row {row} out of {}", self.batch())))?;
+        let real: Vec<u32> = valid
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v)
+            .map(|(i, _)| i as u32)
+            .collect();
+        if real.iter().enumerate().all(|(i, &p)| i as u32 == p) {
+            // Right padding only: `row` already drops it.
+            return self.row(row);
+        }
+        let device = self
+            .device_of()
+            .unwrap_or(&candle_core::Device::Cpu)
+            .clone();
+        let idx = Tensor::new(real.as_slice(), &device)?;
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for kv in &self.layers {
+            layers.push(match kv {
+                Some((k, v)) => Some((
+                    k.narrow(0, row, 1)?.index_select(&idx, 2)?.contiguous()?,
+                    v.narrow(0, row, 1)?.index_select(&idx, 2)?.contiguous()?,
+                )),
+                None => None,
+            });
+        }
+        Ok(Self {
+            layers,
+            valid: vec![vec![true; real.len()]],
+            next_pos: vec![self.next_pos[row]],
+        })
+    }
+
+    fn device_of(&self) -> Option<&candle_core::Device> {
+        self.layers.iter().flatten().next().map(|(k, _)| k.device())
+    }
+
     /// Bytes held by the keys and values (what keeping this cache costs).
     pub fn bytes(&self) -> usize {
         self.layers
