@@ -495,7 +495,7 @@ pub fn block_answer(route: Route, body: &mut Value, blocked: &[u32], message: &s
 
 #[cfg(test)]
 #[path = "conversation_prop.rs"]
-mod prop;
+mod properties;
 
 #[cfg(test)]
 mod tests {

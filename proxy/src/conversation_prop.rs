@@ -25,7 +25,6 @@ use super::*;
 #[derive(Debug, Clone)]
 enum J {
     Null,
-    Num(i64),
     Str(String),
     Arr(Vec<J>),
     Obj(Vec<(String, J)>),
@@ -35,7 +34,6 @@ impl J {
     fn write(&self, out: &mut String) {
         match self {
             J::Null => out.push_str("null"),
-            J::Num(n) => out.push_str(&n.to_string()),
             J::Str(s) => out.push_str(&Value::String(s.clone()).to_string()),
             J::Arr(items) => {
                 out.push('[');

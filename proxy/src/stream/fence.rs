@@ -99,7 +99,7 @@ pub(super) fn min_some(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 
 #[cfg(test)]
 #[path = "fence_prop.rs"]
-mod prop;
+mod properties;
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,8 @@ mod ndjson;
 mod ollama;
 mod openai;
 #[cfg(test)]
-mod prop;
+#[path = "prop.rs"]
+mod properties;
 mod sse;
 
 pub(crate) use openai::choice_index;
