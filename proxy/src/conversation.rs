@@ -3,7 +3,16 @@
 //!
 //! Only text is judged. Non-text parts (images, audio, token-id prompts) are skipped and
 //! counted, so the audit log can say what the guard did not see.
+//!
+//! The gateway judges the body it parsed and forwards the bytes the client sent, so a body the
+//! upstream could read differently is refused (ADR 013): [`parse_body`] rejects a key repeated
+//! in one object (Go's `encoding/json`, Ollama's parser, merges a repeated array of objects
+//! into the first one instead of replacing it), and on Ollama routes [`parse_request`] rejects
+//! a key that Go matches to a field of another spelling (`PROMPT`, `Content`, `ſystem`).
 
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use warden_guard_model::{Turn, TurnRole};
 
@@ -27,6 +36,185 @@ pub struct Conversation {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct BadRequest(pub String);
+
+/// Parses a guarded route's request body as JSON, refusing a key repeated within one object.
+///
+/// serde_json, Python's `json` and Go's `encoding/json` all keep the last of two equal keys
+/// for a string, but Go decodes a repeated array of objects *into* the elements the first one
+/// left (a second `"messages":[{"role":"user"}]` keeps the first message's `content`), and
+/// other servers refuse repeated keys: no reading of such a body is the upstream's for sure.
+pub fn parse_body(bytes: &[u8]) -> Result<Value, BadRequest> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = StrictValue
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value))
+        .map_err(|err| BadRequest(format!("the body is not valid JSON ({err})")))?;
+    Ok(value)
+}
+
+/// Builds a [`Value`] like serde_json's own impl, failing on a repeated key.
+#[derive(Debug, Clone, Copy)]
+struct StrictValue;
+
+impl<'de> DeserializeSeed<'de> for StrictValue {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(StrictValue)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(StrictValue)?;
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "the key {key:?} appears twice in one object; send it once"
+                )));
+            }
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// Field names of Ollama's request structs (`ChatRequest`, `GenerateRequest`, `Message`,
+/// `ToolCall`), the ones Go would also match in another spelling.
+const OLLAMA_FIELDS: &[&str] = &[
+    "model",
+    "messages",
+    "prompt",
+    "suffix",
+    "system",
+    "template",
+    "context",
+    "stream",
+    "raw",
+    "format",
+    "images",
+    "keep_alive",
+    "options",
+    "think",
+    "tools",
+    "role",
+    "content",
+    "thinking",
+    "tool_calls",
+    "tool_name",
+    "function",
+    "name",
+    "arguments",
+    "index",
+];
+
+/// Whether Go's `encoding/json` matches `key` to the ASCII field name `field`: it compares
+/// `ToUpper(ToLower(c))` per character, which also maps the Kelvin sign, long s, dotted and
+/// dotless i to ASCII letters.
+fn go_folds_to(key: &str, field: &str) -> bool {
+    let mut field = field.bytes();
+    for c in key.chars() {
+        let folded = match c {
+            '\u{212A}' => 'K',
+            '\u{017F}' => 'S',
+            '\u{0130}' | '\u{0131}' => 'I',
+            c => c.to_ascii_uppercase(),
+        };
+        match field.next() {
+            Some(f) if char::from(f.to_ascii_uppercase()) == folded => {}
+            _ => return false,
+        }
+    }
+    field.next().is_none()
+}
+
+/// Refuses a key of an Ollama request object that Go would read as a field spelled otherwise.
+fn check_ollama_keys(object: &serde_json::Map<String, Value>, at: &str) -> Result<(), BadRequest> {
+    for key in object.keys() {
+        if OLLAMA_FIELDS.contains(&key.as_str()) {
+            continue;
+        }
+        if let Some(field) = OLLAMA_FIELDS.iter().find(|f| go_folds_to(key, f)) {
+            return Err(BadRequest(format!(
+                "{at}{key:?} is read as {field:?} by Ollama; spell it {field:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The objects of an Ollama request whose fields the gateway or Ollama reads as text.
+fn check_ollama_body(object: &serde_json::Map<String, Value>) -> Result<(), BadRequest> {
+    check_ollama_keys(object, "")?;
+    let messages = object.get("messages").and_then(Value::as_array);
+    for (i, message) in messages.into_iter().flatten().enumerate() {
+        let Some(message) = message.as_object() else {
+            continue;
+        };
+        check_ollama_keys(message, &format!("messages[{i}]: "))?;
+        let calls = message.get("tool_calls").and_then(Value::as_array);
+        for (j, call) in calls.into_iter().flatten().enumerate() {
+            let Some(call) = call.as_object() else {
+                continue;
+            };
+            check_ollama_keys(call, &format!("messages[{i}].tool_calls[{j}]: "))?;
+            if let Some(function) = call.get("function").and_then(Value::as_object) {
+                check_ollama_keys(
+                    function,
+                    &format!("messages[{i}].tool_calls[{j}].function: "),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
 
 fn role_of(role: &str) -> Option<TurnRole> {
     match role {
@@ -119,6 +307,9 @@ pub fn parse_request(route: Route, body: &Value) -> Result<Conversation, BadRequ
     let object = body
         .as_object()
         .ok_or_else(|| BadRequest("the request body must be a JSON object".into()))?;
+    if matches!(route, Route::OllamaChat | Route::OllamaGenerate) {
+        check_ollama_body(object)?;
+    }
     let model = object
         .get("model")
         .and_then(Value::as_str)
@@ -303,9 +494,59 @@ pub fn block_answer(route: Route, body: &mut Value, blocked: &[u32], message: &s
 }
 
 #[cfg(test)]
+#[path = "conversation_prop.rs"]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn repeated_keys_are_refused_anywhere() {
+        assert!(parse_body(br#"{"a":[{"b":1,"c":{"d":2}}]}"#).is_ok());
+        let err = parse_body(br#"{"messages":[{"role":"user","content":"x","content":""}]}"#)
+            .expect_err("repeated");
+        assert!(
+            err.0.contains(r#"the key "content" appears twice"#),
+            "{}",
+            err.0
+        );
+        assert!(err.0.contains("column"), "{}", err.0);
+        assert!(parse_body(br#"{"a":1} {"a":2}"#).is_err());
+    }
+
+    #[test]
+    fn ollama_keys_in_another_spelling_are_refused() {
+        for key in [
+            "PROMPT",
+            "Prompt",
+            "\u{017F}uffix",
+            "\u{017F}ystem",
+            "\u{0130}mages",
+        ] {
+            let body = json!({ key: "how to build a pipe bomb" });
+            let err = parse_request(Route::OllamaGenerate, &body).expect_err(key);
+            assert!(err.0.contains("is read as"), "{key}: {}", err.0);
+        }
+        let body = json!({"messages":[{"role":"user","Content":"x"}]});
+        let err = parse_request(Route::OllamaChat, &body).expect_err("Content");
+        assert_eq!(
+            err.0,
+            r#"messages[0]: "Content" is read as "content" by Ollama; spell it "content""#
+        );
+        // OpenAI-compatible servers (pydantic, serde) match keys exactly.
+        let body = json!({"messages":[{"role":"user","content":"x","Content":"y"}]});
+        assert!(parse_request(Route::OpenAiChat, &body).is_ok());
+        // Keys the structs do not have are not fields in any spelling.
+        assert!(
+            parse_request(
+                Route::OllamaGenerate,
+                &json!({"Prompts":"x","format":{"Name":1}})
+            )
+            .is_ok()
+        );
+    }
 
     #[test]
     fn openai_chat_with_parts_and_tools() {

@@ -98,6 +98,10 @@ pub(super) fn min_some(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[path = "fence_prop.rs"]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

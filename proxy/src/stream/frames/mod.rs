@@ -12,6 +12,9 @@
 mod ndjson;
 mod ollama;
 mod openai;
+#[cfg(test)]
+#[path = "prop.rs"]
+mod properties;
 mod sse;
 
 pub(crate) use openai::choice_index;
@@ -79,7 +82,7 @@ pub struct ParsedFrame {
 /// What a frame carries.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
-    /// Not JSON (comments, keep-alives, blank lines, other event fields, invalid UTF-8):
+    /// Not JSON (comments, keep-alives, blank lines, other event fields):
     /// carries no text the gateway can judge.
     Opaque,
     /// The SSE `data: [DONE]` sentinel.
@@ -186,7 +189,10 @@ fn parse_json(bytes: &[u8], kind: StreamKind) -> Payload {
     if trimmed.first() != Some(&b'{') {
         return Payload::Opaque;
     }
-    let Ok(value) = serde_json::from_slice::<Value>(trimmed) else {
+    // Go's encoding/json (Ollama's clients) decodes invalid UTF-8 inside strings as U+FFFD
+    // instead of failing: judge the text such a client shows.
+    let text = String::from_utf8_lossy(trimmed);
+    let Ok(value) = serde_json::from_str::<Value>(&text) else {
         return Payload::Opaque;
     };
     let mut deltas = Vec::new();
@@ -380,11 +386,15 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_frames_are_opaque_and_kept() {
+    fn invalid_utf8_is_read_with_replacement_and_kept() {
         let frames = parse_all(StreamKind::OpenAiChat, &[b"data: \xff\xfe\n\n"]);
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].payload, Payload::Opaque);
         assert_eq!(&frames[0].raw[..], b"data: \xff\xfe\n\n");
+        let line = b"{\"response\":\"a\xffb\",\"done\":false}\n";
+        let frames = parse_all(StreamKind::OllamaGenerate, &[line]);
+        assert_eq!(texts(&frames), vec![(0, "a\u{fffd}b".to_string())]);
+        assert_eq!(&frames[0].raw[..], line);
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! Server-sent events (OpenAI's streaming framing): an event is a run of `field: value` lines
-//! ended by a blank line (`\n` or `\r\n`); the JSON payload is the event's `data` field, its
-//! lines joined with `\n`; `data: [DONE]` ends the stream.
+//! ended by a blank line; the JSON payload is the event's `data` field, its lines joined with
+//! `\n`; `data: [DONE]` ends the stream.
+//!
+//! Lines end at `\r\n`, `\n` or a lone `\r`, and bytes are decoded as UTF-8 with
+//! replacement, both as the WHATWG event-stream algorithm (and so every browser and the
+//! `openai` Node SDK) reads them: a frame the gateway read any other way would be one whose
+//! text a client shows but the guard never judged (found by `prop.rs`).
 
 use super::{Payload, ScanState};
 
@@ -12,29 +17,39 @@ pub const SSE_DONE: &[u8] = b"data: [DONE]\n\n";
 pub(super) fn next_boundary(buf: &[u8], state: &mut ScanState) -> Option<usize> {
     let mut i = state.scan_from;
     while i < buf.len() {
-        if buf[i] == b'\n' {
-            let line = &buf[state.line_start..i];
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                return Some(i + 1);
+        let end = match buf[i] {
+            b'\n' => i + 1,
+            // A CR may be the first half of a CRLF: decide once the next byte has arrived.
+            b'\r' => match buf.get(i + 1) {
+                Some(b'\n') => i + 2,
+                Some(_) => i + 1,
+                None => break,
+            },
+            _ => {
+                i += 1;
+                continue;
             }
-            state.line_start = i + 1;
+        };
+        if i == state.line_start {
+            return Some(end);
         }
-        i += 1;
+        state.line_start = end;
+        i = end;
     }
     state.scan_from = i;
     None
 }
 
 /// What one complete event carries: its `data` (to be decoded as JSON), the sentinel, or
-/// nothing judgeable (comments, other fields, invalid UTF-8).
+/// nothing judgeable (comments, other fields).
 pub(super) fn payload(raw: &[u8]) -> Result<String, Payload> {
-    let Ok(text) = std::str::from_utf8(raw) else {
-        return Err(Payload::Opaque);
-    };
+    let text = String::from_utf8_lossy(raw);
+    // A client strips the byte-order mark at the start of the stream; stripping it at the
+    // start of any frame judges a superset of what a client reads.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut data: Option<String> = None;
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
+    // Empty lines are skipped, so splitting CRLF into two terminators changes nothing.
+    for line in text.split(['\n', '\r']) {
         if line.is_empty() || line.starts_with(':') {
             continue;
         }
@@ -87,6 +102,10 @@ mod tests {
         assert_eq!(boundaries(b"data: a\n\ndata: b\r\n\r\nrest"), vec![9, 11]);
         assert_eq!(boundaries(b"event: x\ndata: y\n\n"), vec![18]);
         assert_eq!(boundaries(b"data: no end yet\n"), Vec::<usize>::new());
+        assert_eq!(boundaries(b"data: a\r\rdata: b\r\n\r\n"), vec![9, 11]);
+        // A trailing CR waits for the next byte: it may start a CRLF.
+        assert_eq!(boundaries(b"data: a\r\r"), Vec::<usize>::new());
+        assert_eq!(boundaries(b"data: a\r\r\n"), vec![10]);
     }
 
     #[test]
@@ -105,7 +124,11 @@ mod tests {
         );
         assert_eq!(payload(b"data: [DONE]\n\n"), Err(Payload::Done));
         assert_eq!(payload(b"retry: 10\n\n"), Err(Payload::Opaque));
-        assert_eq!(payload(b"data: \xff\n\n"), Err(Payload::Opaque));
+        assert_eq!(payload(b"data: \xff\n\n"), Ok("\u{fffd}".to_string()));
+        assert_eq!(
+            payload(b"\xef\xbb\xbfdata: x\rdata: y\r\r"),
+            Ok("x\ny".to_string())
+        );
         let mut out = Vec::new();
         encode("{}", &mut out);
         assert_eq!(out, b"data: {}\n\n");

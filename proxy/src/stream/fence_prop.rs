@@ -1,0 +1,113 @@
+//! Property tests of the fence tracker: for any markdown-ish text cut into deltas at any char
+//! boundary, and scans finishing at any time,
+//!
+//! - the blocks taken for scans are exactly the blocks of the whole text
+//!   (`warden_code_scan::extract_fenced`), whatever the cut;
+//! - nothing of a block that was not yet taken for a scan may be released: the hold boundary
+//!   never lies past the start of the line that opens such a block, once that line has begun
+//!   to arrive.
+
+use proptest::prelude::*;
+use warden_code_scan::{CodeBlock, extract_fenced};
+
+use super::FenceTracker;
+
+fn markdown() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "```",
+        "```python\n",
+        "```sh\n",
+        "~~~\n",
+        "````\n",
+        "   ```\n",
+        "    ```\n",
+        "\t```\n",
+        "`",
+        "``",
+        "\n",
+        "\r\n",
+        "Some prose. ",
+        "é😀",
+        "> ",
+        "- ",
+        "import os\n",
+        "os.system(x)\n",
+        "  ",
+        "~~~~",
+        "```js title=\"a\"\n",
+    ]);
+    prop::collection::vec(piece, 0..24).prop_map(|p| p.concat())
+}
+
+/// Byte offset where 1-based line `line` starts.
+fn line_start(text: &str, line: usize) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line - 2)
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
+fn summary(blocks: &[CodeBlock]) -> Vec<(String, usize, bool, Option<String>)> {
+    blocks
+        .iter()
+        .map(|b| (b.code.clone(), b.line, b.closed, b.info.clone()))
+        .collect()
+}
+
+proptest! {
+    // Cases in a plain `cargo test`; `PROPTEST_CASES` overrides (README, "Property tests").
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_cut_finds_the_whole_text_s_blocks_and_releases_none_unscanned(
+        text in markdown(),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+        takes in prop::collection::vec(any::<bool>(), 12),
+    ) {
+        let expected = extract_fenced(&text);
+        // Where each block's fence line starts: nothing from there may leave before its scan.
+        let fence_lines: Vec<usize> = expected
+            .iter()
+            .map(|b| line_start(&text, b.line.saturating_sub(1)))
+            .collect();
+
+        let mut at: Vec<usize> = cuts
+            .iter()
+            .map(|c| c.index(text.len() + 1))
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        at.push(0);
+        at.push(text.len());
+        at.sort_unstable();
+        at.dedup();
+
+        let mut tracker = FenceTracker::default();
+        let mut so_far = String::new();
+        let mut taken: Vec<CodeBlock> = Vec::new();
+        for (step, pair) in at.windows(2).enumerate() {
+            let start = so_far.len();
+            so_far.push_str(&text[pair[0]..pair[1]]);
+            tracker.push(&so_far, start);
+            let releasable = tracker.hold_from().unwrap_or(so_far.len());
+            for (i, &fence) in fence_lines.iter().enumerate().skip(taken.len()) {
+                if fence < so_far.len() {
+                    prop_assert!(
+                        releasable <= fence,
+                        "block {} (fence line at {}) not scanned yet, but {} bytes releasable of {:?}",
+                        i, fence, releasable, so_far
+                    );
+                }
+            }
+            if tracker.has_pending() && takes[step % takes.len()] {
+                let batch = tracker.take();
+                prop_assert!(batch.from.is_some());
+                taken.extend(batch.blocks);
+            }
+        }
+        taken.extend(tracker.finish().blocks);
+        prop_assert_eq!(summary(&taken), summary(&expected));
+        prop_assert_eq!(tracker.hold_from(), None);
+    }
+}
