@@ -158,8 +158,8 @@ pub(crate) async fn handle(
         Ok(None) => return Err(GatewayError::BodyTooLarge { limit }),
         Err(err) => return Err(GatewayError::BadRequestBody(err.to_string())),
     };
-    let json: Result<Value, String> =
-        serde_json::from_slice(&bytes).map_err(|err| format!("the body is not valid JSON ({err})"));
+    // Strict parse: a repeated key would be read one way here and another upstream.
+    let json: Result<Value, String> = conversation::parse_body(&bytes).map_err(|e| e.0);
     let parsed = json
         .as_ref()
         .map_err(Clone::clone)
