@@ -553,7 +553,9 @@ fn judged(
     }
 }
 
-/// Categories shown: every one labelled or fired by either set, in taxonomy order.
+/// Categories shown: every one labelled, or fired at the policy's thresholds by either set,
+/// in taxonomy order. (Those that would fire only at lower thresholds count overall: a safe
+/// verdict's tiny score fires every category at threshold 0.)
 fn column_names(catalog: &CategoryCatalog, items: &[Item], judged: &[Vec<Judged>]) -> Vec<String> {
     let mut names: BTreeSet<String> = items
         .iter()
@@ -562,7 +564,6 @@ fn column_names(catalog: &CategoryCatalog, items: &[Item], judged: &[Vec<Judged>
     for run in judged {
         for j in run {
             names.extend(j.categories.iter().cloned());
-            names.extend(j.fires_from.keys().cloned());
         }
     }
     let mut names: Vec<String> = names
