@@ -206,19 +206,12 @@ fn split_categories(cell: &str) -> Vec<String> {
         .collect()
 }
 
-fn expected(
-    at: &Location,
-    label: &str,
-    categories: Vec<String>,
-) -> Result<Expected, LineError> {
+fn expected(at: &Location, label: &str, categories: Vec<String>) -> Result<Expected, LineError> {
     let (unsafe_, mut from_label) = parse_label(at, label)?;
     if !unsafe_ && !categories.is_empty() {
         return Err(error(
             at,
-            format!(
-                "categories {} given for a safe item",
-                categories.join(",")
-            ),
+            format!("categories {} given for a safe item", categories.join(",")),
             "remove the categories, or set expected to \"unsafe\"",
         ));
     }
@@ -352,7 +345,11 @@ fn parse_csv(file: &str, text: &str, data: &mut Dataset) {
         file: file.to_owned(),
         line: header_line,
     };
-    let column = |name: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
     let (Some(text_col), Some(expected_col)) = (column("text"), column("expected")) else {
         let missing: Vec<&str> = ["text", "expected"]
             .into_iter()
@@ -374,11 +371,8 @@ fn parse_csv(file: &str, text: &str, data: &mut Dataset) {
         .iter()
         .find(|h| !known.iter().any(|k| h.trim().eq_ignore_ascii_case(k)))
     {
-        data.errors.push(error(
-            &at,
-            format!("unknown column {unknown:?}"),
-            CSV_FIX,
-        ));
+        data.errors
+            .push(error(&at, format!("unknown column {unknown:?}"), CSV_FIX));
         return;
     }
     let categories_col = column("categories");
@@ -542,7 +536,10 @@ fn parse_audit_line(file: &str, line: usize, text: &str, data: &mut Dataset) {
     if stages.is_empty() {
         data.skipped.push(Skipped {
             at,
-            reason: format!("request {} has no prompt or answer check", record.request_id),
+            reason: format!(
+                "request {} has no prompt or answer check",
+                record.request_id
+            ),
         });
         return;
     }
@@ -666,8 +663,14 @@ mod tests {
         let lines: Vec<usize> = d.errors.iter().map(|e| e.at.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5, 6, 7]);
         let text: Vec<String> = d.errors.iter().map(ToString::to_string).collect();
-        assert!(text[0].starts_with("d.jsonl:2: not a valid item"), "{}", text[0]);
-        assert!(text[1].contains("unknown label \"maybe\"") && text[1].contains("Fix: write \"safe\""));
+        assert!(
+            text[0].starts_with("d.jsonl:2: not a valid item"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].contains("unknown label \"maybe\"") && text[1].contains("Fix: write \"safe\"")
+        );
         assert!(text[2].contains("neither \"conversation\" nor \"text\""));
         assert!(text[3].contains("unknown field `colour`"), "{}", text[3]);
         assert!(text[4].contains("given for a safe item"));
@@ -687,7 +690,11 @@ mod tests {
         assert_eq!(d.items[2].turns[0].content, "two\nlines");
         assert_eq!(d.items[2].expected.categories, vec!["S1", "S10"]);
         let lines: Vec<usize> = d.errors.iter().map(|e| e.at.line).collect();
-        assert_eq!(lines, vec![6, 7], "a record starts where its first field does");
+        assert_eq!(
+            lines,
+            vec![6, 7],
+            "a record starts where its first field does"
+        );
     }
 
     #[test]

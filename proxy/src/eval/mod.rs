@@ -215,21 +215,24 @@ pub struct Evaluation {
 }
 
 /// The binary's entry: loads the guard model, evaluates, prints and writes the report.
-pub async fn run(args: EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, EvalError> {
+pub async fn run(
+    args: EvalArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitCode, EvalError> {
     let spec = args.guard_model.clone();
     let device = args.device.clone();
-    let guard = tokio::task::spawn_blocking(move || {
-        crate::guard_loader::load_model(&spec, 1, 0, &device)
-    })
-    .await
-    .map_err(|e| EvalError::Guard {
-        spec: args.guard_model.clone(),
-        reason: e.to_string(),
-    })?
-    .map_err(|reason| EvalError::Guard {
-        spec: args.guard_model.clone(),
-        reason,
-    })?;
+    let guard =
+        tokio::task::spawn_blocking(move || crate::guard_loader::load_model(&spec, 1, 0, &device))
+            .await
+            .map_err(|e| EvalError::Guard {
+                spec: args.guard_model.clone(),
+                reason: e.to_string(),
+            })?
+            .map_err(|reason| EvalError::Guard {
+                spec: args.guard_model.clone(),
+                reason,
+            })?;
     run_with_guard(&args, guard, out, err).await
 }
 
@@ -274,7 +277,10 @@ pub async fn run_with_guard(
 }
 
 /// Loads the data and the policy sets, judges every item and computes the results.
-pub async fn evaluate(args: &EvalArgs, guard: Arc<dyn Classifier>) -> Result<Evaluation, EvalError> {
+pub async fn evaluate(
+    args: &EvalArgs,
+    guard: Arc<dyn Classifier>,
+) -> Result<Evaluation, EvalError> {
     let catalog = ScanCatalog::builtin();
     let mut sets = vec![(
         args.policies.clone(),
@@ -317,14 +323,31 @@ pub async fn evaluate(args: &EvalArgs, guard: Arc<dyn Classifier>) -> Result<Eva
     );
     let mut judged_sets = Vec::new();
     for (_, set) in &sets {
-        judged_sets.push(judge_all(&checker, set, args.policy.as_deref(), &dataset.items, concurrency).await);
+        judged_sets.push(
+            judge_all(
+                &checker,
+                set,
+                args.policy.as_deref(),
+                &dataset.items,
+                concurrency,
+            )
+            .await,
+        );
     }
     let columns = column_names(&catalog, &dataset.items, &judged_sets);
     let runs: Vec<Run> = sets
         .iter()
         .zip(judged_sets)
         .map(|((dir, set), judged)| {
-            build_run(dir, set, args.policy.as_deref(), &dataset.items, judged, &columns, &catalog)
+            build_run(
+                dir,
+                set,
+                args.policy.as_deref(),
+                &dataset.items,
+                judged,
+                &columns,
+                &catalog,
+            )
         })
         .collect();
     let differences = match runs.as_slice() {
@@ -364,7 +387,8 @@ impl CategoryCatalog {
             for policy in set.policies.values() {
                 for rule in &policy.guard.categories {
                     c.ids.insert(rule.id.to_ascii_lowercase(), rule.id.clone());
-                    c.ids.insert(rule.code.to_ascii_lowercase(), rule.id.clone());
+                    c.ids
+                        .insert(rule.code.to_ascii_lowercase(), rule.id.clone());
                     c.names.insert(rule.id.clone(), rule.name.clone());
                 }
                 for category in &policy.guard.taxonomy.categories {
@@ -393,7 +417,10 @@ impl CategoryCatalog {
         let ids: BTreeSet<&String> = self.ids.values().collect();
         let mut ids: Vec<&String> = ids.into_iter().collect();
         ids.sort_by(|a, b| natural(a).cmp(&natural(b)));
-        ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ids.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -486,7 +513,13 @@ async fn judge_all(
                     Some(item.judged_text().to_owned()),
                 )
                 .await;
-            judged(&policy, &report.decision, report.verdicts.first(), &report.findings, report.guard_error.as_ref())
+            judged(
+                &policy,
+                &report.decision,
+                report.verdicts.first(),
+                &report.findings,
+                report.guard_error.as_ref(),
+            )
         }
     });
     futures_util::stream::iter(checks)
@@ -533,7 +566,10 @@ fn judged(
                 .iter()
                 .map(|c| (c.id.clone(), v.unsafe_score))
                 .collect();
-            (fires, (at_zero.intended == Action::Block).then_some(v.unsafe_score))
+            (
+                fires,
+                (at_zero.intended == Action::Block).then_some(v.unsafe_score),
+            )
         }
         None => (BTreeMap::new(), None),
     };
@@ -789,10 +825,18 @@ mod tests {
     #[test]
     fn the_actual_decision_is_the_sweep_at_the_policy_threshold() {
         let p = policy("{ template: lg2, default_threshold: 0.6 }");
-        for v in [verdict(0.65, &["S1"]), verdict(0.55, &["S1"]), verdict(0.7, &[])] {
+        for v in [
+            verdict(0.65, &["S1"]),
+            verdict(0.55, &["S1"]),
+            verdict(0.7, &[]),
+        ] {
             let actual = p.decide_guard(&v);
             let j = judged(&p, &actual, Some(&v), &[], None);
-            assert_eq!(actual.intended == Action::Block, j.blocks_from >= 0.6, "{v:?}");
+            assert_eq!(
+                actual.intended == Action::Block,
+                j.blocks_from >= 0.6,
+                "{v:?}"
+            );
         }
     }
 

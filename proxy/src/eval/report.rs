@@ -60,7 +60,11 @@ pub fn write_text(e: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
         } else {
             String::new()
         };
-        writeln!(out, "policies {tag}{} (version {})", run.policies, run.version)?;
+        writeln!(
+            out,
+            "policies {tag}{} (version {})",
+            run.policies, run.version
+        )?;
         if run.guard_errors > 0 {
             writeln!(
                 out,
@@ -82,7 +86,8 @@ pub fn write_text(e: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "  {}{}  expected {}  A {}  B {}  {:?}",
                 d.at,
-                d.id.as_ref().map_or_else(String::new, |id| format!(" ({id})")),
+                d.id.as_ref()
+                    .map_or_else(String::new, |id| format!(" ({id})")),
                 d.expected,
                 d.a,
                 d.b,
@@ -94,7 +99,11 @@ pub fn write_text(e: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn write_confusion(run: &Run, out: &mut dyn Write) -> io::Result<()> {
-    let width = columns(run).map(|c| label(c).chars().count()).max().unwrap_or(7).max(7);
+    let width = columns(run)
+        .map(|c| label(c).chars().count())
+        .max()
+        .unwrap_or(7)
+        .max(7);
     writeln!(
         out,
         "{:<width$}  {:>5} {:>5} {:>5} {:>5}  {:>9} {:>7} {:>7}",
@@ -159,7 +168,11 @@ fn write_sweep(run: &Run, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn write_compare(a: &Run, b: &Run, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "compare A = {}, B = {} (Δ = B - A)", a.policies, b.policies)?;
+    writeln!(
+        out,
+        "compare A = {}, B = {} (Δ = B - A)",
+        a.policies, b.policies
+    )?;
     let width = columns(a).map(|c| c.name.len()).max().unwrap_or(7).max(7);
     writeln!(
         out,
@@ -500,11 +513,7 @@ pub fn html(e: &Evaluation) -> String {
         s.push_str("</table>\n");
     }
     if !e.failed_lines.is_empty() {
-        let _ = writeln!(
-            s,
-            "<h2>Failed lines ({})</h2>\n<ul>",
-            e.failed_lines.len()
-        );
+        let _ = writeln!(s, "<h2>Failed lines ({})</h2>\n<ul>", e.failed_lines.len());
         for f in &e.failed_lines {
             let _ = writeln!(s, "<li>{}</li>", escape(&f.to_string()));
         }
