@@ -12,6 +12,7 @@ pub mod body;
 pub mod config;
 pub mod conversation;
 pub mod error;
+pub mod eval;
 pub mod gateway;
 pub mod guard;
 pub mod guard_loader;

@@ -32,6 +32,9 @@ enum Command {
     /// Check, explain and test policy files; print their JSON Schema.
     #[command(subcommand)]
     Policy(warden_policies::PolicyCommand),
+    /// Replay labelled data or an audit log through policies: confusion, precision/recall,
+    /// threshold sweep, PR curves (exit 1 when a line of the data failed).
+    Eval(Box<warden::eval::EvalArgs>),
 }
 
 fn init_logging(format: LogFormat) {
@@ -111,6 +114,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let code =
                 warden_policies::run_policy_command(cmd, &mut stdout, &load_policy_test_guard)
                     .await?;
+            Ok(code)
+        }
+        Command::Eval(args) => {
+            let code = warden::eval::run(
+                *args,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            )
+            .await?;
             Ok(code)
         }
     }
