@@ -237,7 +237,9 @@ impl Gateway {
             family: route.family(request.uri().path()),
             started: Instant::now(),
         };
-        self.metrics.in_flight_requests.inc();
+        // Counted until the response body ends, or until hyper drops this future because
+        // the client left before the response head: the guard's drop is the one decrement.
+        let in_flight = InFlight::enter(&self.metrics.in_flight_requests);
         let result = if route.is_guarded() && self.anything_to_check() {
             let request = request.map(|body| body.map_err(Into::into).boxed());
             // Boxed: the guarded path's future is many times the size of the pass-through
@@ -253,7 +255,7 @@ impl Gateway {
                 err.into_response(ctx.family)
             }
         };
-        self.finish(response, ctx)
+        self.finish(response, ctx, in_flight)
     }
 
     /// Whether any policy of the active set checks anything this gateway can check. When
@@ -348,6 +350,7 @@ impl Gateway {
         self: &Arc<Self>,
         response: Response<BoxBody>,
         ctx: RequestContext,
+        in_flight: InFlight,
     ) -> Response<BoxBody> {
         let (mut parts, body) = response.into_parts();
         if let Ok(id) = HeaderValue::from_str(&ctx.id) {
@@ -359,7 +362,7 @@ impl Gateway {
             let route = ctx.route.as_label();
             let elapsed = ctx.started.elapsed();
             let metrics = &gateway.metrics;
-            metrics.in_flight_requests.dec();
+            drop(in_flight);
             let handles = gateway.route_metrics(ctx.route);
             if status == http::StatusCode::OK {
                 handles.ok.inc();
@@ -388,9 +391,45 @@ impl Gateway {
     }
 }
 
+/// One request counted in `warden_in_flight_requests`: incremented on entry, decremented
+/// exactly once when dropped, whether that is at the end of the response body or because
+/// the request's future was dropped early (a client that hangs up while the gateway waits for
+/// the guard or the upstream's response head).
+pub(crate) struct InFlight(prometheus::IntGauge);
+
+impl InFlight {
+    fn enter(gauge: &prometheus::IntGauge) -> InFlight {
+        gauge.inc();
+        InFlight(gauge.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_flight_guard_decrements_exactly_once() {
+        let gauge = prometheus::IntGauge::new("t_in_flight", "test").expect("gauge");
+        let a = InFlight::enter(&gauge);
+        let b = InFlight::enter(&gauge);
+        assert_eq!(gauge.get(), 2);
+        drop(a);
+        assert_eq!(gauge.get(), 1);
+        // A request future dropped before its response head: its guard goes with it.
+        let early = async move {
+            let _b = b;
+            std::future::pending::<()>().await;
+        };
+        drop(early);
+        assert_eq!(gauge.get(), 0);
+    }
 
     #[test]
     fn request_ids_are_sixteen_hex_digits() {

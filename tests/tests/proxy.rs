@@ -742,3 +742,50 @@ async fn metrics_after_a_known_sequence() {
     .await;
     assert_eq!(ready.json()["status"], "ready");
 }
+
+#[tokio::test]
+async fn client_leaving_before_the_response_head_leaves_nothing_in_flight() {
+    for setup in SETUPS {
+        client_leaving_before_the_response_head_under(setup).await;
+    }
+}
+
+/// A client that hangs up while the gateway still waits for the upstream's response head
+/// (hyper drops the request's future): the in-flight gauge must come back to zero, or it
+/// climbs forever under a load where clients time out (found by the soak).
+async fn client_leaving_before_the_response_head_under(setup: Setup) {
+    use tokio::io::AsyncWriteExt;
+    let mock = MockUpstream::start().await;
+    let warden = start_as(setup, &mock.url(), |_| {}).await;
+    let routes = [
+        ("/v1/chat/completions", chat_body(false)),
+        ("/api/chat", chat_body(true)),
+    ];
+    for (i, (path, body)) in routes.iter().enumerate() {
+        let body = body.to_string();
+        let mut conn = tokio::net::TcpStream::connect(warden.addr())
+            .await
+            .expect("connect to warden");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: warden\r\ncontent-type: application/json\r\n\
+             x-mock-delay-ms: 30000\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        conn.write_all(head.as_bytes()).await.expect("send request");
+        eventually("the upstream has the request", || {
+            mock.requests().len() == i + 1
+        })
+        .await;
+        assert_eq!(
+            warden.gateway().metrics().in_flight_requests.get(),
+            1,
+            "{setup:?} {path}: counted while it waits"
+        );
+        drop(conn);
+        eventually(
+            &format!("{setup:?} {path}: in-flight gauge back to zero"),
+            || warden.gateway().metrics().in_flight_requests.get() == 0,
+        )
+        .await;
+    }
+}
