@@ -16,12 +16,79 @@
 //! value. What a rule treats as tainted is data (`flow.sources`, default: any value not built
 //! only from literals), so the engine knows no rule.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
-use tree_sitter::Node;
+use std::num::NonZeroU16 as FieldId;
+
+use tree_sitter::{Node, TreeCursor};
 
 use crate::language::Language;
+
+/// One grammar's field ids by the (address, length) of the field-name literal.
+type FieldIds = HashMap<(usize, usize), Option<FieldId>>;
+
+thread_local! {
+    /// Field ids per grammar and field name: tree-sitter's `child_by_field_name` searches the
+    /// grammar's field names linearly with `strncmp` on every call, which was the largest
+    /// single cost of the data-flow pass. A handful of grammars, so a list, compared by the
+    /// grammar's pointer; names by the address and length of the literal.
+    static FIELD_IDS: RefCell<Vec<(tree_sitter::Language, FieldIds)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// Field access by name with the name's id cached per grammar.
+trait FieldExt<'t> {
+    /// `child_by_field_name`, cached.
+    fn field(&self, name: &'static str) -> Option<Node<'t>>;
+    /// `children_by_field_name`, cached.
+    fn children_by_field<'c>(
+        &self,
+        name: &'static str,
+        cursor: &'c mut TreeCursor<'t>,
+    ) -> Box<dyn Iterator<Item = Node<'t>> + 'c>
+    where
+        't: 'c;
+}
+
+fn field_id(node: &Node<'_>, name: &'static str) -> Option<FieldId> {
+    let language = node.language();
+    let key = (name.as_ptr() as usize, name.len());
+    FIELD_IDS.with(|grammars| {
+        let mut grammars = grammars.borrow_mut();
+        let index = match grammars.iter().position(|(l, _)| *l == *language) {
+            Some(index) => index,
+            None => {
+                grammars.push(((*language).clone(), HashMap::new()));
+                grammars.len() - 1
+            }
+        };
+        let (_, ids) = &mut grammars[index];
+        *ids.entry(key)
+            .or_insert_with(|| language.field_id_for_name(name))
+    })
+}
+
+impl<'t> FieldExt<'t> for Node<'t> {
+    fn field(&self, name: &'static str) -> Option<Node<'t>> {
+        self.child_by_field_id(field_id(self, name)?.get())
+    }
+
+    fn children_by_field<'c>(
+        &self,
+        name: &'static str,
+        cursor: &'c mut TreeCursor<'t>,
+    ) -> Box<dyn Iterator<Item = Node<'t>> + 'c>
+    where
+        't: 'c,
+    {
+        match field_id(self, name) {
+            Some(id) => Box::new(self.children_by_field_id(id, cursor)),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+}
 
 /// A compiled `flow` matcher.
 #[derive(Debug, Clone)]
@@ -478,17 +545,71 @@ pub(crate) struct Facts<'t> {
     aliases: HashMap<String, String>,
     pub calls: Vec<Node<'t>>,
     pub assigns: Vec<(Node<'t>, Node<'t>)>,
+    scopes: Scopes,
 }
 
-fn enclosing_scope(node: Node<'_>) -> usize {
-    let mut cur = node.parent();
-    while let Some(n) = cur {
-        if is_function(n.kind()) {
-            return n.start_byte();
+/// The functions that enclose each named node, computed in one walk: tree-sitter's
+/// `Node::parent` searches down from the root on every call, so walking up from a node costs
+/// O(depth²), and the data-flow lookups did it for every name they resolved.
+#[derive(Debug, Default)]
+struct Scopes {
+    /// Per function node: its start byte and the index of the function enclosing it.
+    functions: Vec<(usize, Option<u32>)>,
+    /// Per named node (by id): the innermost function strictly enclosing it.
+    innermost: HashMap<usize, Option<u32>>,
+}
+
+impl Scopes {
+    fn build(root: Node<'_>) -> Scopes {
+        let mut scopes = Scopes::default();
+        let mut stack = vec![(root, None::<u32>)];
+        while let Some((node, enclosing)) = stack.pop() {
+            scopes.innermost.insert(node.id(), enclosing);
+            let inside = if is_function(node.kind()) {
+                scopes.functions.push((node.start_byte(), enclosing));
+                u32::try_from(scopes.functions.len() - 1).ok()
+            } else {
+                enclosing
+            };
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor).map(|c| (c, inside)));
         }
-        cur = n.parent();
+        scopes
     }
-    0
+
+    /// The start bytes of the functions enclosing `node`, innermost first (as walking up
+    /// its parents finds them).
+    fn chain(&self, node: Node<'_>, out: &mut Vec<usize>) {
+        match self.innermost.get(&node.id()) {
+            Some(&inner) => {
+                let mut cur = inner;
+                while let Some(i) = cur {
+                    let Some(&(start, up)) = self.functions.get(i as usize) else {
+                        break;
+                    };
+                    out.push(start);
+                    cur = up;
+                }
+            }
+            // Not a named node of the walk (an anonymous token): walk up.
+            None => {
+                let mut cur = node.parent();
+                while let Some(n) = cur {
+                    if is_function(n.kind()) {
+                        out.push(n.start_byte());
+                    }
+                    cur = n.parent();
+                }
+            }
+        }
+    }
+
+    /// The start byte of the innermost function enclosing `node`, 0 at module level.
+    fn enclosing(&self, node: Node<'_>) -> usize {
+        let mut chain = Vec::new();
+        self.chain(node, &mut chain);
+        chain.first().copied().unwrap_or(0)
+    }
 }
 
 /// The identifier a declarator or pattern names (`*p`, `buf[10]`, `mut x`).
@@ -497,7 +618,7 @@ fn declared_name<'a>(node: Node<'_>, code: &'a str) -> Option<&'a str> {
         return Some(text(node, code));
     }
     for field in ["declarator", "name", "pattern", "left"] {
-        if let Some(inner) = node.child_by_field_name(field) {
+        if let Some(inner) = node.field(field) {
             return declared_name(inner, code);
         }
     }
@@ -518,6 +639,7 @@ impl<'t> Facts<'t> {
             aliases: HashMap::new(),
             calls: Vec::new(),
             assigns: Vec::new(),
+            scopes: Scopes::build(root),
         };
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
@@ -542,7 +664,7 @@ impl<'t> Facts<'t> {
             return;
         }
         // A parameter belongs to the function it is declared in, like any other binding.
-        let scope = enclosing_scope(stmt);
+        let scope = self.scopes.enclosing(stmt);
         self.bindings.entry(name).or_default().push(Binding {
             scope,
             pos: stmt.start_byte(),
@@ -561,9 +683,9 @@ impl<'t> Facts<'t> {
             self.bind_out_parameter(node);
         }
         if is_function(kind) {
-            if let Some(name) = node.child_by_field_name("name") {
+            if let Some(name) = node.field("name") {
                 self.functions.insert(text(name, code).to_string(), node);
-            } else if let Some(decl) = node.child_by_field_name("declarator")
+            } else if let Some(decl) = node.field("declarator")
                 && let Some(name) = declared_name(decl, code)
             {
                 self.functions.insert(name.to_string(), node);
@@ -581,20 +703,20 @@ impl<'t> Facts<'t> {
             | "short_var_declaration"
             | "variable_assignment" => {
                 let left = node
-                    .child_by_field_name("left")
-                    .or_else(|| node.child_by_field_name("target"))
-                    .or_else(|| node.child_by_field_name("name"))
+                    .field("left")
+                    .or_else(|| node.field("target"))
+                    .or_else(|| node.field("name"))
                     .or_else(|| node.named_child(0));
                 let right = node
-                    .child_by_field_name("right")
-                    .or_else(|| node.child_by_field_name("result"))
-                    .or_else(|| node.child_by_field_name("value"))
+                    .field("right")
+                    .or_else(|| node.field("result"))
+                    .or_else(|| node.field("value"))
                     .or_else(|| last_named(node));
                 let (Some(left), Some(right)) = (left, right) else {
                     return;
                 };
                 let operator = node
-                    .child_by_field_name("operator")
+                    .field("operator")
                     .map(|o| text(o, code).to_string())
                     .unwrap_or_else(|| {
                         let between = code.get(left.end_byte()..right.start_byte()).unwrap_or("");
@@ -643,15 +765,15 @@ impl<'t> Facts<'t> {
             | "property_declaration"
             | "lexical_declaration_item"
             | "const_declaration_item" => {
-                let value = node.child_by_field_name("value").or_else(|| {
+                let value = node.field("value").or_else(|| {
                     // C#'s declarator and Kotlin's property keep the value as the last child.
                     let count = node.named_child_count();
                     (count >= 2).then(|| last_named(node)).flatten()
                 });
                 let name_node = node
-                    .child_by_field_name("name")
-                    .or_else(|| node.child_by_field_name("declarator"))
-                    .or_else(|| node.child_by_field_name("pattern"))
+                    .field("name")
+                    .or_else(|| node.field("declarator"))
+                    .or_else(|| node.field("pattern"))
                     .or_else(|| node.named_child(0));
                 if let Some(name_node) = name_node
                     && let Some(name) = declared_name(name_node, code)
@@ -677,9 +799,9 @@ impl<'t> Facts<'t> {
             | "optional_parameter_declaration"
             | "variadic_parameter" => {
                 if let Some(name) = node
-                    .child_by_field_name("name")
-                    .or_else(|| node.child_by_field_name("pattern"))
-                    .or_else(|| node.child_by_field_name("declarator"))
+                    .field("name")
+                    .or_else(|| node.field("pattern"))
+                    .or_else(|| node.field("declarator"))
                     .and_then(|n| declared_name(n, code))
                     .or_else(|| declared_name(node, code))
                 {
@@ -711,16 +833,13 @@ impl<'t> Facts<'t> {
             return;
         }
         let code = self.code;
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field("function") else {
             return;
         };
         if !is(text(function, code), OUT_PARAMETER_WRITERS) {
             return;
         }
-        let Some(first) = call
-            .child_by_field_name("arguments")
-            .and_then(|a| a.named_child(0))
-        else {
+        let Some(first) = call.field("arguments").and_then(|a| a.named_child(0)) else {
             return;
         };
         if let Some(name) = declared_name(first, code) {
@@ -746,10 +865,7 @@ impl<'t> Facts<'t> {
                         self.aliases.insert(n.to_string(), format!("{module}.{n}"));
                     }
                     "pair_pattern" => {
-                        if let (Some(k), Some(v)) = (
-                            prop.child_by_field_name("key"),
-                            prop.child_by_field_name("value"),
-                        ) {
+                        if let (Some(k), Some(v)) = (prop.field("key"), prop.field("value")) {
                             self.aliases.insert(
                                 text(v, code).to_string(),
                                 format!("{module}.{}", text(k, code)),
@@ -772,10 +888,7 @@ impl<'t> Facts<'t> {
                 let mut cursor = node.walk();
                 for child in node.named_children(&mut cursor) {
                     if child.kind() == "aliased_import"
-                        && let (Some(n), Some(a)) = (
-                            child.child_by_field_name("name"),
-                            child.child_by_field_name("alias"),
-                        )
+                        && let (Some(n), Some(a)) = (child.field("name"), child.field("alias"))
                     {
                         self.aliases
                             .insert(text(a, code).to_string(), text(n, code).to_string());
@@ -783,17 +896,14 @@ impl<'t> Facts<'t> {
                 }
             }
             (Language::Python, "import_from_statement") => {
-                let Some(module) = node.child_by_field_name("module_name") else {
+                let Some(module) = node.field("module_name") else {
                     return;
                 };
                 let module = text(module, code).to_string();
                 let mut cursor = node.walk();
-                for child in node.children_by_field_name("name", &mut cursor) {
+                for child in node.children_by_field("name", &mut cursor) {
                     if child.kind() == "aliased_import" {
-                        if let (Some(n), Some(a)) = (
-                            child.child_by_field_name("name"),
-                            child.child_by_field_name("alias"),
-                        ) {
+                        if let (Some(n), Some(a)) = (child.field("name"), child.field("alias")) {
                             self.aliases.insert(
                                 text(a, code).to_string(),
                                 format!("{module}.{}", text(n, code)),
@@ -806,7 +916,7 @@ impl<'t> Facts<'t> {
                 }
             }
             (Language::JavaScript | Language::TypeScript, "import_statement") => {
-                let Some(source) = node.child_by_field_name("source") else {
+                let Some(source) = node.field("source") else {
                     return;
                 };
                 let module = unquote(text(source, code)).to_string();
@@ -814,8 +924,8 @@ impl<'t> Facts<'t> {
                 while let Some(n) = stack.pop() {
                     match n.kind() {
                         "import_specifier" => {
-                            let name = n.child_by_field_name("name").map(|x| text(x, code));
-                            let alias = n.child_by_field_name("alias").map(|x| text(x, code));
+                            let name = n.field("name").map(|x| text(x, code));
+                            let alias = n.field("alias").map(|x| text(x, code));
                             if let Some(name) = name {
                                 self.aliases.insert(
                                     alias.unwrap_or(name).to_string(),
@@ -848,10 +958,7 @@ impl<'t> Facts<'t> {
                 }
             }
             (Language::Go, "import_spec") => {
-                let (Some(path), Some(name)) = (
-                    node.child_by_field_name("path"),
-                    node.child_by_field_name("name"),
-                ) else {
+                let (Some(path), Some(name)) = (node.field("path"), node.field("name")) else {
                     return;
                 };
                 let path = unquote(text(path, code));
@@ -860,7 +967,7 @@ impl<'t> Facts<'t> {
                     .insert(text(name, code).to_string(), last.to_string());
             }
             (Language::Rust, "use_declaration") => {
-                if let Some(arg) = node.child_by_field_name("argument") {
+                if let Some(arg) = node.field("argument") {
                     self.rust_use(arg, "");
                 }
             }
@@ -898,10 +1005,7 @@ impl<'t> Facts<'t> {
                 }
             }
             "use_as_clause" => {
-                if let (Some(p), Some(a)) = (
-                    node.child_by_field_name("path"),
-                    node.child_by_field_name("alias"),
-                ) {
+                if let (Some(p), Some(a)) = (node.field("path"), node.field("alias")) {
                     self.aliases.insert(
                         text(a, code).to_string(),
                         join(prefix, &normalise_path(text(p, code))),
@@ -910,10 +1014,10 @@ impl<'t> Facts<'t> {
             }
             "scoped_use_list" => {
                 let base = node
-                    .child_by_field_name("path")
+                    .field("path")
                     .map(|p| join(prefix, &normalise_path(text(p, code))))
                     .unwrap_or_else(|| prefix.to_string());
-                if let Some(list) = node.child_by_field_name("list") {
+                if let Some(list) = node.field("list") {
                     let mut cursor = list.walk();
                     let items: Vec<Node<'t>> = list.named_children(&mut cursor).collect();
                     for item in items {
@@ -930,13 +1034,7 @@ impl<'t> Facts<'t> {
     fn lookup(&self, name: &str, at: Node<'t>) -> Option<&Binding<'t>> {
         let candidates = self.bindings.get(name)?;
         let mut scopes = Vec::new();
-        let mut cur = at.parent();
-        while let Some(n) = cur {
-            if is_function(n.kind()) {
-                scopes.push(n.start_byte());
-            }
-            cur = n.parent();
-        }
+        self.scopes.chain(at, &mut scopes);
         scopes.push(0);
         for (depth, scope) in scopes.iter().enumerate() {
             let best = candidates
@@ -960,6 +1058,13 @@ fn unquote(s: &str) -> &str {
 /// `a::b`, `a->b`, `a?.b`, `$a` become `a.b`, `a`.
 /// Generic arguments (`EvaluateAsync<int>`, `Hmac::<Sha1>`) are dropped.
 fn normalise_path(s: &str) -> String {
+    // Most paths are plain dotted names, which every step below leaves as they are.
+    if s.chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        && !s.contains("..")
+    {
+        return s.to_string();
+    }
     let s = s.replace("::", ".").replace("->", ".").replace("?.", ".");
     let mut out = String::with_capacity(s.len());
     let mut angle = 0usize;
@@ -979,17 +1084,17 @@ fn require_target(value: Node<'_>, code: &str) -> Option<String> {
     // require("m") or require("m").x
     match value.kind() {
         "call_expression" => {
-            let f = value.child_by_field_name("function")?;
+            let f = value.field("function")?;
             if text(f, code) != "require" {
                 return None;
             }
-            let args = value.child_by_field_name("arguments")?;
+            let args = value.field("arguments")?;
             let first = args.named_child(0)?;
             Some(unquote(text(first, code)).to_string())
         }
         "member_expression" => {
-            let obj = value.child_by_field_name("object")?;
-            let prop = value.child_by_field_name("property")?;
+            let obj = value.field("object")?;
+            let prop = value.field("property")?;
             Some(format!(
                 "{}.{}",
                 require_target(obj, code)?,
@@ -1010,7 +1115,7 @@ pub(crate) struct CallParts<'t> {
 }
 
 fn arguments_node<'t>(call: Node<'t>) -> Option<Node<'t>> {
-    if let Some(args) = call.child_by_field_name("arguments") {
+    if let Some(args) = call.field("arguments") {
         return Some(args);
     }
     let mut cursor = call.walk();
@@ -1042,11 +1147,9 @@ pub(crate) fn call_parts<'t>(call: Node<'t>, code: &str) -> CallParts<'t> {
     };
     match kind {
         "command" => {
-            parts.callee = call.child_by_field_name("name");
+            parts.callee = call.field("name");
             let mut cursor = call.walk();
-            parts.positional = call
-                .children_by_field_name("argument", &mut cursor)
-                .collect();
+            parts.positional = call.children_by_field("argument", &mut cursor).collect();
             return parts;
         }
         "subshell"
@@ -1068,12 +1171,12 @@ pub(crate) fn call_parts<'t>(call: Node<'t>, code: &str) -> CallParts<'t> {
         _ => {}
     }
     parts.callee = call
-        .child_by_field_name("function")
-        .or_else(|| call.child_by_field_name("method"))
-        .or_else(|| call.child_by_field_name("name"))
-        .or_else(|| call.child_by_field_name("constructor"))
-        .or_else(|| call.child_by_field_name("type"))
-        .or_else(|| call.child_by_field_name("macro"))
+        .field("function")
+        .or_else(|| call.field("method"))
+        .or_else(|| call.field("name"))
+        .or_else(|| call.field("constructor"))
+        .or_else(|| call.field("type"))
+        .or_else(|| call.field("macro"))
         .or_else(|| call.named_child(0));
     let Some(args) = arguments_node(call) else {
         return parts;
@@ -1089,27 +1192,19 @@ pub(crate) fn call_parts<'t>(call: Node<'t>, code: &str) -> CallParts<'t> {
         match arg.kind() {
             "comment" | "line_comment" | "block_comment" => {}
             "keyword_argument" => {
-                if let (Some(n), Some(v)) = (
-                    arg.child_by_field_name("name"),
-                    arg.child_by_field_name("value"),
-                ) {
+                if let (Some(n), Some(v)) = (arg.field("name"), arg.field("value")) {
                     parts.keywords.push((text(n, code).to_string(), v));
                 }
             }
             "pair" => {
-                if let (Some(k), Some(v)) = (
-                    arg.child_by_field_name("key"),
-                    arg.child_by_field_name("value"),
-                ) {
+                if let (Some(k), Some(v)) = (arg.field("key"), arg.field("value")) {
                     let key = text(k, code).trim_end_matches(':').trim_start_matches(':');
                     parts.keywords.push((unquote(key).to_string(), v));
                 }
             }
             "value_argument" | "argument" => {
-                let label = arg
-                    .child_by_field_name("name")
-                    .filter(|_| arg.named_child_count() > 1);
-                let value = arg.child_by_field_name("value").or_else(|| last_named(arg));
+                let label = arg.field("name").filter(|_| arg.named_child_count() > 1);
+                let value = arg.field("value").or_else(|| last_named(arg));
                 match (label, value) {
                     (Some(l), Some(v)) if l.id() != v.id() => {
                         let name = text(l, code).trim_end_matches(':').trim();
@@ -1203,20 +1298,20 @@ impl<'a, 't> Evaluator<'a, 't> {
         let kind = node.kind();
         if is(kind, MEMBERS) {
             let object = node
-                .child_by_field_name("object")
-                .or_else(|| node.child_by_field_name("operand"))
-                .or_else(|| node.child_by_field_name("value"))
-                .or_else(|| node.child_by_field_name("expression"))
-                .or_else(|| node.child_by_field_name("path"))
-                .or_else(|| node.child_by_field_name("scope"))
-                .or_else(|| node.child_by_field_name("target"))
+                .field("object")
+                .or_else(|| node.field("operand"))
+                .or_else(|| node.field("value"))
+                .or_else(|| node.field("expression"))
+                .or_else(|| node.field("path"))
+                .or_else(|| node.field("scope"))
+                .or_else(|| node.field("target"))
                 .or_else(|| node.named_child(0));
             let field = node
-                .child_by_field_name("attribute")
-                .or_else(|| node.child_by_field_name("property"))
-                .or_else(|| node.child_by_field_name("field"))
-                .or_else(|| node.child_by_field_name("name"))
-                .or_else(|| node.child_by_field_name("suffix"))
+                .field("attribute")
+                .or_else(|| node.field("property"))
+                .or_else(|| node.field("field"))
+                .or_else(|| node.field("name"))
+                .or_else(|| node.field("suffix"))
                 .or_else(|| last_named(node));
             let field_text = field
                 .map(|f| normalise_path(text(f, code)))
@@ -1242,12 +1337,9 @@ impl<'a, 't> Evaluator<'a, 't> {
             let parts = call_parts(node, code);
             // Ruby's `recv.m(...)`: receiver + method.
             if kind == "call"
-                && let Some(recv) = node.child_by_field_name("receiver")
+                && let Some(recv) = node.field("receiver")
             {
-                let m = node
-                    .child_by_field_name("method")
-                    .map(|m| text(m, code))
-                    .unwrap_or("");
+                let m = node.field("method").map(|m| text(m, code)).unwrap_or("");
                 return format!("{}.{}()", self.raw_path(recv, depth + 1), m);
             }
             let base = parts
@@ -1257,7 +1349,7 @@ impl<'a, 't> Evaluator<'a, 't> {
             let prefix = if parts.is_new { "new " } else { "" };
             // Java's `obj.m(...)`: object field + name.
             if kind == "method_invocation"
-                && let Some(obj) = node.child_by_field_name("object")
+                && let Some(obj) = node.field("object")
             {
                 return format!("{}.{}()", self.raw_path(obj, depth + 1), base);
             }
@@ -1268,17 +1360,17 @@ impl<'a, 't> Evaluator<'a, 't> {
         }
         if kind == "navigation_suffix" {
             return node
-                .child_by_field_name("suffix")
+                .field("suffix")
                 .map(|s| text(s, code).to_string())
                 .unwrap_or_else(|| normalise_path(text(node, code)));
         }
         if is(kind, SUBSCRIPTS) {
             let object = node
-                .child_by_field_name("value")
-                .or_else(|| node.child_by_field_name("object"))
-                .or_else(|| node.child_by_field_name("operand"))
-                .or_else(|| node.child_by_field_name("array"))
-                .or_else(|| node.child_by_field_name("expression"))
+                .field("value")
+                .or_else(|| node.field("object"))
+                .or_else(|| node.field("operand"))
+                .or_else(|| node.field("array"))
+                .or_else(|| node.field("expression"))
                 .or_else(|| node.named_child(0));
             return match object {
                 Some(o) => format!("{}[]", self.raw_path(o, depth + 1)),
@@ -1334,10 +1426,10 @@ impl<'a, 't> Evaluator<'a, 't> {
             }
             // Taint flows out of a tainted object (`request.args` -> `.get`).
             let object = node
-                .child_by_field_name("object")
-                .or_else(|| node.child_by_field_name("operand"))
-                .or_else(|| node.child_by_field_name("value"))
-                .or_else(|| node.child_by_field_name("expression"))
+                .field("object")
+                .or_else(|| node.field("operand"))
+                .or_else(|| node.field("value"))
+                .or_else(|| node.field("expression"))
                 .or_else(|| node.named_child(0));
             if let Some(o) = object
                 && o.id() != node.id()
@@ -1367,11 +1459,11 @@ impl<'a, 't> Evaluator<'a, 't> {
                 return Val::unknown(true);
             }
             let object = node
-                .child_by_field_name("value")
-                .or_else(|| node.child_by_field_name("object"))
-                .or_else(|| node.child_by_field_name("operand"))
-                .or_else(|| node.child_by_field_name("array"))
-                .or_else(|| node.child_by_field_name("expression"))
+                .field("value")
+                .or_else(|| node.field("object"))
+                .or_else(|| node.field("operand"))
+                .or_else(|| node.field("array"))
+                .or_else(|| node.field("expression"))
                 .or_else(|| node.named_child(0));
             return match object {
                 Some(o) if o.id() != node.id() => {
@@ -1396,16 +1488,16 @@ impl<'a, 't> Evaluator<'a, 't> {
                 | "multiplicative_expression"
         ) {
             let left = node
-                .child_by_field_name("left")
-                .or_else(|| node.child_by_field_name("lhs"))
+                .field("left")
+                .or_else(|| node.field("lhs"))
                 .or_else(|| node.named_child(0));
             let right = node
-                .child_by_field_name("right")
-                .or_else(|| node.child_by_field_name("rhs"))
+                .field("right")
+                .or_else(|| node.field("rhs"))
                 .or_else(|| node.named_child(1));
             let op = node
-                .child_by_field_name("operator")
-                .or_else(|| node.child_by_field_name("op"))
+                .field("operator")
+                .or_else(|| node.field("op"))
                 .map(|o| text(o, code).to_string())
                 .unwrap_or_else(|| match (left, right) {
                     (Some(l), Some(r)) => code
@@ -1492,10 +1584,10 @@ impl<'a, 't> Evaluator<'a, 't> {
             || kind == "prefix_expression"
         {
             let inner = node
-                .child_by_field_name("value")
-                .or_else(|| node.child_by_field_name("expression"))
-                .or_else(|| node.child_by_field_name("argument"))
-                .or_else(|| node.child_by_field_name("operand"))
+                .field("value")
+                .or_else(|| node.field("expression"))
+                .or_else(|| node.field("argument"))
+                .or_else(|| node.field("operand"))
                 .or_else(|| last_expression(node));
             return match inner {
                 Some(i) if i.id() != node.id() => self.eval_in(i, env, depth + 1),
@@ -1655,19 +1747,17 @@ impl<'a, 't> Evaluator<'a, 't> {
             }
         }
         let receiver = parts.callee.and_then(|c| {
-            c.child_by_field_name("object")
-                .or_else(|| c.child_by_field_name("operand"))
-                .or_else(|| c.child_by_field_name("value"))
-                .or_else(|| c.child_by_field_name("expression"))
-                .or_else(|| c.child_by_field_name("target"))
+            c.field("object")
+                .or_else(|| c.field("operand"))
+                .or_else(|| c.field("value"))
+                .or_else(|| c.field("expression"))
+                .or_else(|| c.field("target"))
                 .filter(|_| is(c.kind(), MEMBERS))
         });
-        let receiver = receiver
-            .or_else(|| node.child_by_field_name("receiver"))
-            .or_else(|| {
-                node.child_by_field_name("object")
-                    .filter(|_| node.kind() == "method_invocation")
-            });
+        let receiver = receiver.or_else(|| node.field("receiver")).or_else(|| {
+            node.field("object")
+                .filter(|_| node.kind() == "method_invocation")
+        });
         let mut pieces = Vec::new();
         if let Some(r) = receiver {
             pieces.push(self.eval_in(r, env, depth + 1));
@@ -1696,11 +1786,11 @@ fn strip_quotes(s: &str) -> String {
 
 fn parameter_names(function: Node<'_>, code: &str) -> Vec<String> {
     let params = function
-        .child_by_field_name("parameters")
+        .field("parameters")
         .or_else(|| {
             function
-                .child_by_field_name("declarator")
-                .and_then(|d| d.child_by_field_name("parameters"))
+                .field("declarator")
+                .and_then(|d| d.field("parameters"))
         })
         .or_else(|| {
             let mut cursor = function.walk();
@@ -1719,9 +1809,9 @@ fn parameter_names(function: Node<'_>, code: &str) -> Vec<String> {
             if is(p.kind(), IDENTS) {
                 return Some(text(p, code).to_string());
             }
-            p.child_by_field_name("name")
-                .or_else(|| p.child_by_field_name("pattern"))
-                .or_else(|| p.child_by_field_name("declarator"))
+            p.field("name")
+                .or_else(|| p.field("pattern"))
+                .or_else(|| p.field("declarator"))
                 .and_then(|n| declared_name(n, code))
                 .or_else(|| declared_name(p, code))
                 .map(normalise_path)
@@ -1732,7 +1822,7 @@ fn parameter_names(function: Node<'_>, code: &str) -> Vec<String> {
 /// The expressions a function returns (explicit `return`s, or a Rust/Ruby tail expression).
 fn return_values<'t>(function: Node<'t>) -> Vec<Node<'t>> {
     let mut out = Vec::new();
-    let Some(body) = function.child_by_field_name("body") else {
+    let Some(body) = function.field("body") else {
         return out;
     };
     let mut stack = vec![body];
@@ -1748,7 +1838,7 @@ fn return_values<'t>(function: Node<'t>) -> Vec<Node<'t>> {
                 | "control_transfer_statement"
                 | "jump_expression"
         ) {
-            if let Some(v) = n.child_by_field_name("result").or_else(|| n.named_child(0)) {
+            if let Some(v) = n.field("result").or_else(|| n.named_child(0)) {
                 let v = if v.kind() == "expression_list" && v.named_child_count() == 1 {
                     v.named_child(0).unwrap_or(v)
                 } else {
@@ -1879,6 +1969,142 @@ fn fires<'t>(ev: &mut Evaluator<'_, 't>, flow: &Flow, arg: Node<'t>) -> bool {
                     .value_text
                     .as_ref()
                     .is_none_or(|re| re.is_match(&val.text))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLES: [(Language, &str); 5] = [
+        (
+            Language::Python,
+            "import os\nfrom hashlib import md5 as h\nX = 1\ndef outer(a):\n    def inner(b):\n        return os.system(a + b)\n    return inner\nclass C:\n    def m(self, x):\n        y = lambda z: z\n        return h(x)\n",
+        ),
+        (
+            Language::JavaScript,
+            "const { exec } = require('child_process');\nfunction f(a) {\n  const g = (b) => exec(a + b);\n  return function h(c) { return g(c); };\n}\nclass K { m(x) { return eval(x); } }\n",
+        ),
+        (
+            Language::Go,
+            "package main\nimport \"os/exec\"\nfunc run(a string) {\n\tf := func(b string) { exec.Command(\"sh\", \"-c\", a+b).Run() }\n\tf(a)\n}\n",
+        ),
+        (
+            Language::Rust,
+            "use std::process::Command;\nfn outer(a: &str) {\n    fn inner(b: &str) { Command::new(b).spawn(); }\n    let c = |x: &str| inner(x);\n    c(a);\n}\n",
+        ),
+        (
+            Language::Php,
+            "<?php\nfunction f($a) {\n  $g = function ($b) use ($a) { return system($a . $b); };\n  return $g;\n}\n",
+        ),
+    ];
+
+    fn parse(language: Language, code: &str) -> tree_sitter::Tree {
+        let mut parser = tree_sitter::Parser::new();
+        let grammar = if language == Language::Php {
+            Language::php_template_grammar()
+        } else {
+            language.grammar()
+        };
+        parser.set_language(&grammar).expect("grammar loads");
+        parser.parse(code, None).expect("parses")
+    }
+
+    fn every_node(root: Node<'_>) -> Vec<Node<'_>> {
+        let mut out = Vec::new();
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            out.push(node);
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+        out
+    }
+
+    /// The scope index gives exactly what walking up the parents gives, for every node
+    /// (anonymous ones included, which take the fallback).
+    #[test]
+    fn scope_chains_match_walking_up_the_parents() {
+        for (language, code) in SAMPLES {
+            let tree = parse(language, code);
+            let scopes = Scopes::build(tree.root_node());
+            let mut functions = 0;
+            for node in every_node(tree.root_node()) {
+                let mut expected = Vec::new();
+                let mut cur = node.parent();
+                while let Some(n) = cur {
+                    if is_function(n.kind()) {
+                        expected.push(n.start_byte());
+                    }
+                    cur = n.parent();
+                }
+                functions = functions.max(expected.len());
+                let mut got = Vec::new();
+                scopes.chain(node, &mut got);
+                assert_eq!(
+                    got,
+                    expected,
+                    "{language:?} {} at {}",
+                    node.kind(),
+                    node.start_byte()
+                );
+                assert_eq!(
+                    scopes.enclosing(node),
+                    expected.first().copied().unwrap_or(0)
+                );
+            }
+            assert!(functions >= 1, "{language:?}: the sample nests functions");
+        }
+    }
+
+    /// Cached field ids give what tree-sitter's by-name lookup gives, across grammars used in
+    /// turn on one thread (grammars share field-name strings, so the cache must key by the
+    /// grammar itself).
+    #[test]
+    fn cached_fields_match_tree_sitter_lookup_by_name() {
+        const NAMES: [&str; 12] = [
+            "name",
+            "function",
+            "arguments",
+            "body",
+            "left",
+            "right",
+            "object",
+            "property",
+            "value",
+            "alias",
+            "module_name",
+            "parameters",
+        ];
+        for _round in 0..2 {
+            for (language, code) in SAMPLES {
+                let tree = parse(language, code);
+                let mut checked = 0;
+                for node in every_node(tree.root_node()) {
+                    for name in NAMES {
+                        let want = node.child_by_field_name(name).map(|n| n.id());
+                        assert_eq!(
+                            node.field(name).map(|n| n.id()),
+                            want,
+                            "{language:?} {name}"
+                        );
+                        checked += usize::from(want.is_some());
+                        let mut a = node.walk();
+                        let mut b = node.walk();
+                        let by_name: Vec<usize> = node
+                            .children_by_field_name(name, &mut a)
+                            .map(|n| n.id())
+                            .collect();
+                        let cached: Vec<usize> = node
+                            .children_by_field(name, &mut b)
+                            .map(|n| n.id())
+                            .collect();
+                        assert_eq!(cached, by_name, "{language:?} {name}");
+                    }
+                }
+                assert!(checked > 0, "{language:?}: some fields are present");
+            }
         }
     }
 }
