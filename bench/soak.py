@@ -13,7 +13,7 @@ connections, stdlib only) loop over a weighted mix for --duration seconds after 
 
 Warden's VmRSS is sampled every second. At the end the load stops, the gateway is left idle
 for --idle-wait seconds, and the script checks: RSS after warm-up within --rss-tolerance of its
-median; no 5xx; `warden_in_flight_requests` is 0; the ESTABLISHED TCP connections from warden
+median (each --rss-window's median; single samples are reported too); no 5xx; `warden_in_flight_requests` is 0; the ESTABLISHED TCP connections from warden
 to the mock (from /proc/net/tcp) equal `warden_upstream_connections_idle` (nothing leaked,
 nothing half-open); no answer with the insecure code reached a client. Exit status 1 when a
 check fails.
@@ -280,7 +280,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=120)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--idle-wait", type=float, default=5.0)
-    ap.add_argument("--rss-tolerance", type=float, default=0.10)
+    ap.add_argument("--rss-tolerance", type=float, default=0.10,
+                    help="most deviation of a window's RSS median from the run's median")
+    ap.add_argument("--rss-window", type=float, default=60.0, help="seconds per RSS window")
     ap.add_argument("--guard-model", default=TOY)
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "soak.json"))
     args = ap.parse_args()
@@ -331,11 +333,19 @@ def main():
         after = [kb for s, kb in samples if s >= args.warmup]
         median = statistics.median(after)
         deviation = max(abs(kb - median) / median for kb in after)
+        # Flatness is judged on the median of each --rss-window seconds: a leak is a drift of
+        # those, while single samples swing with the allocator returning a batch's buffers.
+        windows = collections.defaultdict(list)
+        for s, kb in samples:
+            if s >= args.warmup:
+                windows[int((s - args.warmup) // args.rss_window)].append(kb)
+        window_medians = [statistics.median(v) for _, v in sorted(windows.items())]
+        drift = max(abs(m - median) / median for m in window_medians)
         stats = dict(stats)
         samples_5xx = stats.pop("5xx_samples", [])
         requests = sum(v for k, v in stats.items() if k.startswith("done_"))
         checks = {
-            "rss_flat": deviation <= args.rss_tolerance,
+            "rss_flat": drift <= args.rss_tolerance,
             "no_5xx": stats.get("errors_5xx", 0) == 0,
             "no_insecure_code_released": stats.get("insecure_code_released", 0) == 0,
             "in_flight_zero": in_flight == 0,
@@ -346,7 +356,10 @@ def main():
             "requests": requests, "requests_per_s": requests / total, "counts": stats,
             "5xx_samples": samples_5xx,
             "rss_mb": {"min": min(after) / 1024, "median": median / 1024, "max": max(after) / 1024,
-                       "max_deviation": deviation, "at_start": samples[0][1] / 1024 if samples else None},
+                       "max_deviation": deviation,
+                       "window_s": args.rss_window,
+                       "window_medians": [m / 1024 for m in window_medians],
+                       "window_median_max_deviation": drift, "at_start": samples[0][1] / 1024 if samples else None},
             "in_flight_after": in_flight, "pool_idle_after": pool_idle,
             "upstream_connections_after": conns,
             "warden_metrics": {k: v for k, v in metrics.items()
@@ -374,8 +387,11 @@ def main():
         print(f"answers with insecure code: {stats.get('insecure_code_cut', 0)} cut "
               f"(finish_reason content_filter), {stats.get('insecure_code_released', 0)} released")
         print(f"RSS after warm-up: min {r['min']:.1f} MB, median {r['median']:.1f} MB, "
-              f"max {r['max']:.1f} MB, max deviation {r['max_deviation'] * 100:.1f}% "
-              f"(at start {r['at_start']:.1f} MB)")
+              f"max {r['max']:.1f} MB, single samples up to {r['max_deviation'] * 100:.1f}% "
+              f"from the median (at start {r['at_start']:.1f} MB)")
+        print(f"RSS median per {args.rss_window:.0f} s: "
+              + ", ".join(f"{m:.0f}" for m in r["window_medians"])
+              + f" MB; max deviation {drift * 100:.1f}% (goal {args.rss_tolerance * 100:.0f}%)")
         print(f"after {args.idle_wait:.0f} s idle: in flight {in_flight:.0f}, upstream connections "
               f"{conns} established, pool idle gauge {pool_idle:.0f}")
         for name, ok in checks.items():
