@@ -422,9 +422,12 @@ fn parse_csv(file: &str, text: &str, data: &mut Dataset) {
     }
 }
 
+/// A CSV record's fields with the line it starts on.
+type CsvRecord = (usize, Vec<String>);
+
 /// RFC 4180 records with the line each starts on; `Err((line, problem))` for an unclosed
 /// quote.
-fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, (usize, String)> {
+fn csv_records(text: &str) -> Result<Vec<CsvRecord>, (usize, String)> {
     let mut records = Vec::new();
     let mut line = 1;
     let mut chars = text.chars().peekable();

@@ -416,7 +416,7 @@ impl CategoryCatalog {
     fn known(&self) -> String {
         let ids: BTreeSet<&String> = self.ids.values().collect();
         let mut ids: Vec<&String> = ids.into_iter().collect();
-        ids.sort_by(|a, b| natural(a).cmp(&natural(b)));
+        ids.sort_by_key(|a| natural(a));
         ids.iter()
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
@@ -606,7 +606,7 @@ fn column_names(catalog: &CategoryCatalog, items: &[Item], judged: &[Vec<Judged>
         .into_iter()
         .filter(|n| catalog.names.contains_key(n) || catalog.resolve(n).is_some())
         .collect();
-    names.sort_by(|a, b| natural(a).cmp(&natural(b)));
+    names.sort_by_key(|a| natural(a));
     names
 }
 
@@ -843,7 +843,7 @@ mod tests {
     #[test]
     fn natural_order_and_shortening() {
         let mut ids = vec!["S10", "S2", "S1", "custom", "S11"];
-        ids.sort_by(|a, b| natural(a).cmp(&natural(b)));
+        ids.sort_by_key(|a| natural(a));
         assert_eq!(ids, vec!["S1", "S2", "S10", "S11", "custom"]);
         assert_eq!(shorten("a  b\nc", 10), "a b c");
         assert_eq!(shorten("abcdefghijkl", 5), "abcd…");
