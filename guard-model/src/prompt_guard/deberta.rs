@@ -13,6 +13,8 @@ use std::collections::HashMap;
 
 use candle_core::{D, DType, Device, Module, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear};
+
+use super::kernels::{GeluErf as GeluErfKernel, RelAttnSoftmax, RelIndexTables};
 use serde::Deserialize;
 
 /// The config.json fields this forward pass reads (everything else is ignored).
@@ -120,6 +122,10 @@ impl Activation {
 
     fn apply(self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {
+            // The CPU kernel (kernels.rs) on the CPU; candle's op elsewhere.
+            Self::GeluErf if x.device().is_cpu() && x.dtype() == DType::F32 => {
+                x.contiguous()?.apply_op1_no_bwd(&GeluErfKernel)
+            }
             Self::GeluErf => x.gelu_erf(),
             Self::GeluTanh => x.gelu(),
             Self::Relu => x.relu(),
@@ -576,6 +582,7 @@ impl DebertaClassifier {
         // bucket() is monotone, so the extreme distances give the row range.
         let lo = clamp(bucket(-(n - 1)) + span).min(clamp(-bucket(n - 1) + span));
         let hi = clamp(bucket(n - 1) + span).max(clamp(-bucket(-(n - 1)) + span));
+        let rows = (hi - lo + 1) as usize;
         let table: Vec<i64> = (-(n - 1)..n).map(bucket).collect();
         let at = |d: i64| table[(d + n - 1) as usize];
         let mut c2p = Vec::with_capacity(len * len);
@@ -589,11 +596,27 @@ impl DebertaClassifier {
                 p2c.push((clamp(-at(i - j) + span) - lo) as u32);
             }
         }
+        let lo = lo as usize;
+        // On the CPU, with both terms, one fused pass (kernels.rs) replaces the gathers.
+        if self.device.is_cpu()
+            && r.c2p
+            && r.p2c
+            && let Some(tables) = RelIndexTables::new(len, rows, c2p.clone(), &p2c)
+        {
+            return Ok(RelIndex {
+                lo,
+                rows,
+                kind: RelKind::Fused(tables),
+            });
+        }
+        let shape = (len, len);
         Ok(RelIndex {
-            lo: lo as usize,
-            rows: (hi - lo + 1) as usize,
-            c2p: Tensor::from_vec(c2p, (len, len), &self.device)?,
-            p2c: Tensor::from_vec(p2c, (len, len), &self.device)?,
+            lo,
+            rows,
+            kind: RelKind::Gather {
+                c2p: Tensor::from_vec(c2p, shape, &self.device)?,
+                p2c: Tensor::from_vec(p2c, shape, &self.device)?,
+            },
         })
     }
 
@@ -642,23 +665,49 @@ impl DebertaClassifier {
             let k = split(1)?;
             let v = split(2)?;
             let mut scores = q.matmul(&k.t()?)?;
-            if let Some(ri) = &rel {
-                let idx_shape = (b, heads, len, len);
-                if let Some(pk) = &layer.pos_key {
-                    let pk = pk.narrow(1, ri.lo, ri.rows)?;
-                    let c2p = q.broadcast_matmul(&pk.t()?)?;
-                    let idx = ri.c2p.broadcast_as(idx_shape)?.contiguous()?;
-                    scores = (scores + c2p.contiguous()?.gather(&idx, D::Minus1)?)?;
+            let probs = match (&rel, &layer.pos_key, &layer.pos_query) {
+                (
+                    Some(RelIndex {
+                        lo,
+                        rows,
+                        kind: RelKind::Fused(tables),
+                    }),
+                    Some(pk),
+                    Some(pq),
+                ) => {
+                    let c2p = q.broadcast_matmul(&pk.narrow(1, *lo, *rows)?.t()?)?;
+                    let p2c = k.broadcast_matmul(&pq.narrow(1, *lo, *rows)?.t()?)?;
+                    scores.contiguous()?.apply_op3_no_bwd(
+                        &c2p.contiguous()?,
+                        &p2c.contiguous()?,
+                        &RelAttnSoftmax { tables },
+                    )?
                 }
-                if let Some(pq) = &layer.pos_query {
-                    let pq = pq.narrow(1, ri.lo, ri.rows)?;
-                    let p2c = k.broadcast_matmul(&pq.t()?)?;
-                    let idx = ri.p2c.broadcast_as(idx_shape)?.contiguous()?;
-                    let p2c = p2c.contiguous()?.gather(&idx, D::Minus1)?;
-                    scores = (scores + p2c.transpose(2, 3)?)?;
+                _ => {
+                    if let Some(RelIndex {
+                        lo,
+                        rows,
+                        kind: RelKind::Gather { c2p: ci, p2c: pi },
+                    }) = &rel
+                    {
+                        let idx_shape = (b, heads, len, len);
+                        if let Some(pk) = &layer.pos_key {
+                            let pk = pk.narrow(1, *lo, *rows)?;
+                            let c2p = q.broadcast_matmul(&pk.t()?)?;
+                            let idx = ci.broadcast_as(idx_shape)?.contiguous()?;
+                            scores = (scores + c2p.contiguous()?.gather(&idx, D::Minus1)?)?;
+                        }
+                        if let Some(pq) = &layer.pos_query {
+                            let pq = pq.narrow(1, *lo, *rows)?;
+                            let p2c = k.broadcast_matmul(&pq.t()?)?;
+                            let idx = pi.broadcast_as(idx_shape)?.contiguous()?;
+                            let p2c = p2c.contiguous()?.gather(&idx, D::Minus1)?;
+                            scores = (scores + p2c.transpose(2, 3)?)?;
+                        }
+                    }
+                    candle_nn::ops::softmax_last_dim(&scores.contiguous()?)?
                 }
-            }
-            let probs = candle_nn::ops::softmax_last_dim(&scores.contiguous()?)?;
+            };
             let ctx = probs
                 .matmul(&v)?
                 .transpose(1, 2)?
@@ -681,8 +730,14 @@ impl DebertaClassifier {
 struct RelIndex {
     lo: usize,
     rows: usize,
-    c2p: Tensor,
-    p2c: Tensor,
+    kind: RelKind,
+}
+
+enum RelKind {
+    /// CPU: the index tables of the fused kernel.
+    Fused(RelIndexTables),
+    /// Other devices: `[len, len]` index tensors for candle's gather.
+    Gather { c2p: Tensor, p2c: Tensor },
 }
 
 #[cfg(test)]

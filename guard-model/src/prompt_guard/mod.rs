@@ -20,6 +20,7 @@
 
 pub mod cli;
 pub mod deberta;
+mod kernels;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
