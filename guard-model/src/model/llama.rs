@@ -16,6 +16,7 @@ use candle_core::{D, DType, Device, Module, Tensor};
 use super::ModelError;
 use super::cache::KvCache;
 use super::config::{ModelConfig, RopeStyle};
+use super::kernels::{MaskedSoftmax, SiluMul};
 
 /// Attention score elements computed at once; longer prompts are split into query chunks.
 /// Small enough that score buffers stay below glibc's mmap threshold and are reused from the
@@ -411,7 +412,12 @@ impl Llama {
             x = (x + a)?;
             let h = layer.mlp_norm.forward(&x)?;
             let gu = layer.gate_up.forward(&h)?;
-            let m = (candle_nn::ops::silu(&gu[0])? * &gu[1])?;
+            let m = if self.device.is_cpu() && gu[0].dtype() == DType::F32 {
+                // One pass, off candle's barrier pool (kernels.rs).
+                gu[0].apply_op2_no_bwd(&gu[1], &SiluMul)?
+            } else {
+                (candle_nn::ops::silu(&gu[0])? * &gu[1])?
+            };
             x = (x + layer.down.forward(&m)?)?;
         }
         debug_assert_eq!(cache.len(), s);
@@ -533,13 +539,20 @@ impl Llama {
                         m
                     }
                 };
-                att.reshape((b, nkv, g, c, s))?
-                    .broadcast_add(&mask)?
-                    .reshape((b, nkv, g * c, s))?
+                if self.device.is_cpu() {
+                    // One pass, off candle's barrier pool (kernels.rs).
+                    att.contiguous()?
+                        .apply_op2_no_bwd(&mask.contiguous()?, &MaskedSoftmax)?
+                } else {
+                    let att = att
+                        .reshape((b, nkv, g, c, s))?
+                        .broadcast_add(&mask)?
+                        .reshape((b, nkv, g * c, s))?;
+                    candle_nn::ops::softmax_last_dim(&att)?
+                }
             } else {
-                att
+                candle_nn::ops::softmax_last_dim(&att)?
             };
-            let att = candle_nn::ops::softmax_last_dim(&att)?;
             let y = att.matmul(&v)?.reshape((b, nh, c, hd))?;
             outs.push(y);
             start += c;

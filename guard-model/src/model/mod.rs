@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod config;
+mod kernels;
 pub mod llama;
 pub mod synthetic;
 
