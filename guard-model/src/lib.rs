@@ -5,6 +5,7 @@
 pub mod candle_backend;
 pub mod classifier;
 pub mod cli;
+mod cpu;
 pub mod heap;
 pub mod hub;
 pub mod load;

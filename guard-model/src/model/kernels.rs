@@ -13,22 +13,8 @@
 //! They take contiguous f32 CPU tensors only; the forward pass keeps candle's ops otherwise.
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape};
-use rayon::prelude::*;
 
-/// Work below this many values runs on the calling thread.
-const PAR_MIN: usize = 32 * 1024;
-/// Values per rayon task.
-const PAR_CHUNK: usize = 16 * 1024;
-
-fn f32_slice<'a>(op: &str, s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
-    let CpuStorage::F32(data) = s else {
-        candle_core::bail!("{op}: expected an f32 tensor");
-    };
-    match l.contiguous_offsets() {
-        Some((start, end)) if end <= data.len() => Ok(&data[start..end]),
-        _ => candle_core::bail!("{op}: expected a contiguous tensor"),
-    }
-}
+use crate::cpu::{f32_slice, for_each_row, softmax_in_place};
 
 /// Softmax over the last axis of `att [b, kv_heads, groups * c, s]` after adding
 /// `mask [b, 1, 1, c, s]` (the same mask for every head of a row).
@@ -72,25 +58,9 @@ impl CustomOp2 for MaskedSoftmax {
                 *d = v;
                 max = max.max(v);
             }
-            let mut sum = 0f32;
-            for d in dst.iter_mut() {
-                *d = (*d - max).exp();
-                sum += *d;
-            }
-            for d in dst.iter_mut() {
-                *d /= sum;
-            }
+            softmax_in_place(dst, max);
         };
-        if out.len() < PAR_MIN || s == 0 {
-            for (r, dst) in out.chunks_mut(s.max(1)).enumerate() {
-                row(r, dst);
-            }
-        } else {
-            out.par_chunks_mut(s)
-                .enumerate()
-                .with_min_len((PAR_CHUNK / s).max(1))
-                .for_each(|(r, dst)| row(r, dst));
-        }
+        for_each_row(&mut out, s, row);
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
@@ -154,17 +124,7 @@ impl CustomOp2 for SiluMul {
                 *d = g / (1.0 + (-g).exp()) * u;
             }
         };
-        if n == 0 {
-        } else if out.len() < PAR_MIN {
-            for (r, dst) in out.chunks_mut(n).enumerate() {
-                row(r, dst);
-            }
-        } else {
-            out.par_chunks_mut(n)
-                .enumerate()
-                .with_min_len((PAR_CHUNK / n).max(1))
-                .for_each(|(r, dst)| row(r, dst));
-        }
+        for_each_row(&mut out, n, row);
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
@@ -220,7 +180,7 @@ mod tests {
     #[test]
     fn silu_mul_matches_candle_ops() -> candle_core::Result<()> {
         let dev = Device::Cpu;
-        for n in [17usize, 3 * PAR_MIN + 5] {
+        for n in [17usize, 3 * crate::cpu::PAR_MIN + 5] {
             let g = Tensor::from_vec(values(n, 3), n, &dev)?;
             let u = Tensor::from_vec(values(n, 5), n, &dev)?;
             let got = g.apply_op2_no_bwd(&u, &SiluMul)?;

@@ -598,11 +598,13 @@ impl DebertaClassifier {
         }
         let lo = lo as usize;
         // On the CPU, with both terms, one fused pass (kernels.rs) replaces the gathers.
-        if self.device.is_cpu()
-            && r.c2p
-            && r.p2c
-            && let Some(tables) = RelIndexTables::new(len, rows, c2p.clone(), &p2c)
-        {
+        if self.device.is_cpu() && r.c2p && r.p2c {
+            // Indices are clamped to [0, rows) above, so the tables always build.
+            let tables = RelIndexTables::new(len, rows, c2p, &p2c).ok_or_else(|| {
+                candle_core::Error::Msg(format!(
+                    "relative position indices of a {len}-token window exceed {rows} rows"
+                ))
+            })?;
             return Ok(RelIndex {
                 lo,
                 rows,

@@ -15,24 +15,8 @@
 //! and only for contiguous f32 CPU tensors; the forward pass keeps candle's ops for any other
 //! device or dtype.
 
+use crate::cpu::{PAR_CHUNK, f32_slice, for_each_row, softmax_in_place};
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Shape};
-use rayon::prelude::*;
-
-/// Work below this many values runs on the calling thread.
-const PAR_MIN: usize = 32 * 1024;
-/// Values per rayon task.
-const PAR_CHUNK: usize = 16 * 1024;
-
-/// The contiguous f32 slice of a storage, or an error naming the op.
-fn f32_slice<'a>(op: &str, s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
-    let CpuStorage::F32(data) = s else {
-        candle_core::bail!("{op}: expected an f32 tensor");
-    };
-    match l.contiguous_offsets() {
-        Some((start, end)) if end <= data.len() => Ok(&data[start..end]),
-        _ => candle_core::bail!("{op}: expected a contiguous tensor"),
-    }
-}
 
 /// Index tables of one sequence length for [`RelAttnSoftmax`].
 #[derive(Debug, Clone)]
@@ -130,26 +114,9 @@ impl CustomOp3 for RelAttnSoftmax<'_> {
                 *d = v;
                 max = max.max(v);
             }
-            let mut sum = 0f32;
-            for d in dst.iter_mut() {
-                *d = (*d - max).exp();
-                sum += *d;
-            }
-            for d in dst.iter_mut() {
-                *d /= sum;
-            }
+            softmax_in_place(dst, max);
         };
-        if out.len() < PAR_MIN {
-            for (r, dst) in out.chunks_mut(len).enumerate() {
-                row(r, dst);
-            }
-        } else {
-            let rows_per_task = (PAR_CHUNK / len).max(1);
-            out.par_chunks_mut(len)
-                .enumerate()
-                .with_min_len(rows_per_task)
-                .for_each(|(r, dst)| row(r, dst));
-        }
+        for_each_row(&mut out, len, row);
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
@@ -182,19 +149,13 @@ impl CustomOp1 for GeluErf {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let xs = f32_slice(self.name(), s, l)?;
         let gelu = |x: f32| 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
-        let out: Vec<f32> = if xs.len() < PAR_MIN {
-            xs.iter().map(|&x| gelu(x)).collect()
-        } else {
-            let mut out = vec![0f32; xs.len()];
-            out.par_chunks_mut(PAR_CHUNK)
-                .zip(xs.par_chunks(PAR_CHUNK))
-                .for_each(|(dst, src)| {
-                    for (d, &x) in dst.iter_mut().zip(src) {
-                        *d = gelu(x);
-                    }
-                });
-            out
-        };
+        let mut out = vec![0f32; xs.len()];
+        for_each_row(&mut out, PAR_CHUNK, |r, dst| {
+            let src = &xs[r * PAR_CHUNK..r * PAR_CHUNK + dst.len()];
+            for (d, &x) in dst.iter_mut().zip(src) {
+                *d = gelu(x);
+            }
+        });
         Ok((CpuStorage::F32(out), l.shape().clone()))
     }
 }
@@ -230,7 +191,7 @@ mod tests {
     fn gelu_matches_candles_exact_gelu() -> candle_core::Result<()> {
         let dev = Device::Cpu;
         // Large enough for the parallel path, with values from -8 to 8.
-        let n = 3 * PAR_MIN + 17;
+        let n = 3 * crate::cpu::PAR_MIN + 17;
         let xs: Vec<f32> = (0..n).map(|i| (i as f32 / n as f32) * 16.0 - 8.0).collect();
         let x = Tensor::from_vec(xs, n, &dev)?;
         let got = x.apply_op1_no_bwd(&GeluErf)?;
