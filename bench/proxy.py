@@ -79,6 +79,9 @@ def main():
     ap.add_argument("--before", metavar="BIN",
                     help="also run this (older) warden binary as a pass-through proxy (and, with --guarded, "
                          "with code scanning only), to compare a change in the same run")
+    ap.add_argument("--default", action="store_true",
+                    help="also run Warden as a new user does: `warden serve --upstream URL` with no policy "
+                         "file (the built-in default preset; with --before, the older binary too)")
     ap.add_argument("--haproxy", action="store_true", help="also run haproxy as a plain reverse proxy")
     ap.add_argument("--modes", default="unary,sse20,sse200,ndjson20,ndjson200",
                     help="comma-separated: unary, sse20, sse200, ndjson20, ndjson200, sse16 (the old stream cell)")
@@ -107,7 +110,7 @@ def main():
             wport, aport = free_port(), free_port()
             p = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{wport}",
                                   "--admin-listen", f"127.0.0.1:{aport}", "--upstream", f"http://{mock_addr}",
-                                  "--policies", policies, *extra],
+                                  *(["--policies", policies] if policies else []), *extra],
                                  stderr=subprocess.DEVNULL, env={**os.environ, "WARDEN_LOG": "warn"})
             procs.append(p)
             wait_port(wport, timeout=60)
@@ -129,10 +132,17 @@ def main():
                                  "    streaming: { mode: window, window_chars: 1000, overlap_chars: 200 }\n")
             ws, wsport = start_warden(scan_only)
             wg, wgport = start_warden(guarded, ["--guard-model", os.path.join(ROOT, "tests/fixtures/toy-guard")])
-            extra_targets = [("warden+scan", wsport, [ws.pid]), ("warden+guard+scan", wgport, [wg.pid])]
+            extra_targets += [("warden+scan", wsport, [ws.pid]), ("warden+guard+scan", wgport, [wg.pid])]
             if args.before:
                 wb, wbport = start_warden(scan_only, binary=args.before)
                 extra_targets.append(("warden+scan (before)", wbport, [wb.pid]))
+
+        if args.default:
+            wd, wdport = start_warden(None)
+            extra_targets.append(("warden (default preset)", wdport, [wd.pid]))
+            if args.before:
+                wdb, wdbport = start_warden(None, binary=args.before)
+                extra_targets.append(("warden (default preset, before)", wdbport, [wdb.pid]))
 
         nport = free_port()
         conf = os.path.join(tmp, "nginx.conf")

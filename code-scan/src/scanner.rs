@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
+use regex::RegexSet;
 use serde::Serialize;
 use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator};
 
@@ -158,8 +159,41 @@ struct CompiledLanguage {
 struct Inner {
     rules: Vec<Rule>,
     by_language: HashMap<Language, CompiledLanguage>,
-    /// Indexes of whole-text regex rules.
-    text_rules: Vec<usize>,
+    /// The whole-text regex rules for a block of each language.
+    text_by_language: HashMap<Language, TextRules>,
+    /// The language-agnostic text rules (secrets): all that runs on prose.
+    text_agnostic: TextRules,
+}
+
+/// The whole-text regex rules that apply to one kind of block, and their patterns as one set:
+/// one pass over a block tells which rules can match, so the others skip their own search (a
+/// prose answer usually matches none).
+#[derive(Debug)]
+struct TextRules {
+    /// Indexes into `Inner::rules`.
+    rules: Vec<usize>,
+    /// The same patterns in `rules` order; `None` if the set passes the regex size limit, and
+    /// then every rule searches on its own.
+    set: Option<RegexSet>,
+}
+
+impl TextRules {
+    fn new(rules: &[Rule], applies: impl Fn(&Rule) -> bool) -> TextRules {
+        let mut indexes = Vec::new();
+        let mut patterns = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            if let Matcher::Text { regex, .. } = &rule.matcher
+                && applies(rule)
+            {
+                indexes.push(i);
+                patterns.push(regex.as_str());
+            }
+        }
+        TextRules {
+            rules: indexes,
+            set: RegexSet::new(patterns).ok(),
+        }
+    }
 }
 
 /// The compiled rule set. Cheap to clone (an `Arc`), `Send + Sync`.
@@ -293,17 +327,17 @@ impl Scanner {
             }
             by_language.insert(language, compiled);
         }
-        let text_rules = rules
+        let text_by_language = Language::ALL
             .iter()
-            .enumerate()
-            .filter(|(_, r)| matches!(r.matcher, Matcher::Text { .. }))
-            .map(|(i, _)| i)
+            .map(|&l| (l, TextRules::new(&rules, |r| r.applies_to(Some(l)))))
             .collect();
+        let text_agnostic = TextRules::new(&rules, Rule::is_language_agnostic);
         Ok(Scanner {
             inner: Arc::new(Inner {
                 rules,
                 by_language,
-                text_rules,
+                text_by_language,
+                text_agnostic,
             }),
         })
     }
@@ -416,14 +450,19 @@ impl Scanner {
                 .as_ref()
                 .is_none_or(|allowed| allowed.contains(&l))
         });
-        for &index in &self.inner.text_rules {
-            let rule = &self.inner.rules[index];
-            if options.disabled_rules.contains(&rule.id) {
+        // Language rules run only where the language is enabled; the secret rules always.
+        let text_rules = block
+            .language
+            .filter(|_| language_enabled)
+            .and_then(|l| self.inner.text_by_language.get(&l))
+            .unwrap_or(&self.inner.text_agnostic);
+        let candidates = text_rules.set.as_ref().map(|set| set.matches(code));
+        for (position, &index) in text_rules.rules.iter().enumerate() {
+            if candidates.as_ref().is_some_and(|c| !c.matched(position)) {
                 continue;
             }
-            if !(rule.is_language_agnostic()
-                || (language_enabled && rule.applies_to(block.language)))
-            {
+            let rule = &self.inner.rules[index];
+            if options.disabled_rules.contains(&rule.id) {
                 continue;
             }
             let Matcher::Text { regex, min_entropy } = &rule.matcher else {
@@ -688,4 +727,72 @@ pub fn builtin_rule_ids() -> Vec<String> {
         ids
     })
     .clone()
+}
+
+#[cfg(test)]
+mod text_rule_sets {
+    use super::*;
+
+    #[test]
+    fn every_text_rule_set_fits_the_regex_size_limit() {
+        // Without its set a block kind still scans correctly, one search per rule, but slower:
+        // split a kind's rules into two sets if this ever fails.
+        let scanner = Scanner::builtin().expect("built-in rules");
+        assert!(scanner.inner.text_agnostic.set.is_some());
+        assert!(!scanner.inner.text_agnostic.rules.is_empty());
+        for language in Language::ALL {
+            let rules = &scanner.inner.text_by_language[&language];
+            assert!(
+                rules.set.is_some(),
+                "{language:?}: {} rules",
+                rules.rules.len()
+            );
+            // The agnostic rules run on every language's blocks too.
+            for index in &scanner.inner.text_agnostic.rules {
+                assert!(rules.rules.contains(index), "{language:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_rule_is_skipped_only_when_its_own_regex_does_not_match() {
+        // The set must say "no match" exactly when the rule's regex finds nothing, so skipping
+        // the rule's own search can never lose a finding.
+        let scanner = Scanner::builtin().expect("built-in rules");
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/snippets");
+        let mut texts: Vec<String> = std::fs::read_dir(&corpus)
+            .expect("corpus")
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        assert!(texts.len() > 20);
+        texts.push("Hello there, how can I help?".into());
+        texts.push(
+            "key AKIAIOSFODNN7EXAMPLE and sk-proj-abcdefghijklmnopqrstuvwxyz0123456789".into(),
+        );
+        let inner = &scanner.inner;
+        let mut matched = 0;
+        for rules in inner
+            .text_by_language
+            .values()
+            .chain([&inner.text_agnostic])
+        {
+            let set = rules.set.as_ref().expect("set");
+            for text in &texts {
+                let hits = set.matches(text);
+                for (position, &index) in rules.rules.iter().enumerate() {
+                    let Matcher::Text { regex, .. } = &inner.rules[index].matcher else {
+                        panic!("a text rule");
+                    };
+                    assert_eq!(
+                        hits.matched(position),
+                        regex.is_match(text),
+                        "{}",
+                        inner.rules[index].id
+                    );
+                    matched += usize::from(hits.matched(position));
+                }
+            }
+        }
+        assert!(matched > 0, "the texts exercise some rule");
+    }
 }

@@ -95,6 +95,8 @@ enum Sink {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     sink: Arc<Mutex<Sink>>,
+    /// False for `off`: records are then neither built nor serialised (the default).
+    enabled: bool,
 }
 
 impl AuditLog {
@@ -114,12 +116,21 @@ impl AuditLog {
             }
         };
         Ok(AuditLog {
+            enabled: !matches!(sink, Sink::Off),
             sink: Arc::new(Mutex::new(sink)),
         })
     }
 
+    /// Whether records go anywhere; with the log off a request skips building its line.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// Write one record; failures are logged, never raised to the request.
     pub fn write(&self, record: &AuditRecord) {
+        if !self.enabled {
+            return;
+        }
         let mut line = match serde_json::to_vec(record) {
             Ok(line) => line,
             Err(err) => {

@@ -395,21 +395,108 @@ pub fn ends_with_user(turns: &[Turn]) -> bool {
         .is_some_and(|t| t.role == TurnRole::User && !t.content.trim().is_empty())
 }
 
+/// The fields of a complete answer that [`answer_texts`] reads, and nothing else: the rest of
+/// the body (ids, usage, logprobs) is checked for syntax but never built into a `Value`.
+#[derive(serde::Deserialize)]
+struct AnswerView {
+    #[serde(default)]
+    choices: Option<Vec<ChoiceView>>,
+    #[serde(default)]
+    message: Option<Value>,
+    #[serde(default)]
+    response: Option<Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct ChoiceView {
+    #[serde(default)]
+    index: Option<Value>,
+    #[serde(default)]
+    message: Option<Value>,
+    #[serde(default)]
+    text: Option<Value>,
+}
+
+/// The assistant text of each choice of a complete answer body, as [`answer_texts`] reads it
+/// from the parsed body; `None` when the body is not JSON. Reads only the fields it needs (a
+/// third of the cost of a full parse on a chat answer) and falls back to the full parse for any
+/// body of another shape (not an object, a repeated field, a choice that is not an object), so
+/// the result is always `answer_texts`'s.
+pub fn answer_texts_of(route: Route, body: &[u8]) -> Option<Vec<(u32, String)>> {
+    // A derived struct also reads a JSON array as its fields in order: objects only.
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if is_object && let Ok(view) = serde_json::from_slice::<AnswerView>(body) {
+        return Some(view_texts(route, view));
+    }
+    let value = serde_json::from_slice::<Value>(body).ok()?;
+    Some(answer_texts(route, &value))
+}
+
+fn view_texts(route: Route, view: AnswerView) -> Vec<(u32, String)> {
+    let choice_index = |index: &Option<Value>, pos: usize| {
+        index
+            .as_ref()
+            .and_then(Value::as_u64)
+            .map_or(pos as u32, |i| i as u32)
+    };
+    match route {
+        Route::OpenAiChat => view
+            .choices
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(pos, choice)| {
+                let message = choice.message.as_ref().unwrap_or(&Value::Null);
+                (choice_index(&choice.index, pos), chat_message_text(message))
+            })
+            .collect(),
+        Route::OpenAiCompletions => view
+            .choices
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(pos, choice)| {
+                let text = choice.text.as_ref().and_then(Value::as_str).unwrap_or("");
+                (choice_index(&choice.index, pos), text.to_string())
+            })
+            .collect(),
+        Route::OllamaChat => {
+            let text = view
+                .message
+                .as_ref()
+                .and_then(|m| m.get("content"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            vec![(0, text.to_string())]
+        }
+        Route::OllamaGenerate => {
+            let text = view.response.as_ref().and_then(Value::as_str).unwrap_or("");
+            vec![(0, text.to_string())]
+        }
+        Route::Passthrough => Vec::new(),
+    }
+}
+
+/// An OpenAI chat answer message's text: its content, then its tool calls.
+fn chat_message_text(message: &Value) -> String {
+    let mut skipped = 0;
+    let mut text = content_text(message.get("content"), &mut skipped);
+    if let Some(calls) = tool_call_text(message) {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&calls);
+    }
+    text
+}
+
 /// The assistant text of each choice of a complete answer, by choice index.
 pub fn answer_texts(route: Route, body: &Value) -> Vec<(u32, String)> {
     match route {
         Route::OpenAiChat => choices(body)
             .map(|(i, choice)| {
                 let message = choice.get("message").unwrap_or(&Value::Null);
-                let mut skipped = 0;
-                let mut text = content_text(message.get("content"), &mut skipped);
-                if let Some(calls) = tool_call_text(message) {
-                    if !text.is_empty() {
-                        text.push('\n');
-                    }
-                    text.push_str(&calls);
-                }
-                (i, text)
+                (i, chat_message_text(message))
             })
             .collect(),
         Route::OpenAiCompletions => choices(body)

@@ -431,6 +431,50 @@ fn check(route: Route, j: &J) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Any JSON over the keys an answer reader looks at (and one it ignores), in any shape: right
+/// and wrong types, repeated keys, arrays where objects belong.
+fn answer_json() -> impl Strategy<Value = J> {
+    let leaf = prop_oneof![
+        Just(J::Null),
+        content_text_strategy().prop_map(J::Str),
+        Just(J::Str("```python\nimport os\n```".into())),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        let key = prop::sample::select(vec![
+            "choices",
+            "index",
+            "message",
+            "content",
+            "text",
+            "response",
+            "tool_calls",
+            "function",
+            "name",
+            "arguments",
+            "type",
+            "usage",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(J::Arr),
+            prop::collection::vec((key.prop_map(str::to_string), inner), 0..4).prop_map(J::Obj),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The answer reader that skips the fields it does not need reads what the full parse does.
+    #[test]
+    fn answer_texts_of_reads_what_the_full_parse_reads(j in answer_json(), route in prop::sample::select(vec![
+        Route::OpenAiChat, Route::OpenAiCompletions, Route::OllamaChat, Route::OllamaGenerate,
+    ])) {
+        let text = j.text();
+        let full = serde_json::from_str::<Value>(&text).ok().map(|v| answer_texts(route, &v));
+        prop_assert_eq!(answer_texts_of(route, text.as_bytes()), full);
+    }
+}
+
 proptest! {
     // Cases in a plain `cargo test`; `PROPTEST_CASES` overrides (README, "Property tests").
     #![proptest_config(ProptestConfig::with_cases(256))]
