@@ -253,8 +253,8 @@ fn content_text(content: Option<&Value>, skipped: &mut usize) -> String {
 }
 
 /// Tool-call arguments an assistant message carries (they are model output too).
-fn tool_call_text(message: &Value) -> Option<String> {
-    let calls = message.get("tool_calls")?.as_array()?;
+fn tool_call_text(tool_calls: Option<&Value>) -> Option<String> {
+    let calls = tool_calls?.as_array()?;
     let texts: Vec<String> = calls
         .iter()
         .filter_map(|call| {
@@ -284,7 +284,7 @@ fn messages_to_turns(messages: &[Value], skipped: &mut usize) -> Result<Vec<Turn
         if let Some(images) = message.get("images").and_then(Value::as_array) {
             *skipped += images.len();
         }
-        if let Some(calls) = tool_call_text(message) {
+        if let Some(calls) = tool_call_text(message.get("tool_calls")) {
             if !content.is_empty() {
                 content.push('\n');
             }
@@ -395,14 +395,55 @@ pub fn ends_with_user(turns: &[Turn]) -> bool {
         .is_some_and(|t| t.role == TurnRole::User && !t.content.trim().is_empty())
 }
 
+/// The `model` of a guarded request body, read without building the body: what the policy is
+/// selected by before the gateway knows whether it needs the whole conversation. `None` where
+/// [`parse_body`] followed by `.get("model")` as a string gives `None` for a body whose only
+/// repeated key could be `model`: not an object, not JSON, `model` repeated or not a string.
+/// A key repeated elsewhere does not hide the model here; a policy that judges prompts still
+/// refuses that body through [`parse_body`].
+pub fn request_model(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ModelView {
+        #[serde(default)]
+        model: Option<String>,
+    }
+    serde_json::from_slice::<ObjectOnly<ModelView>>(body)
+        .ok()?
+        .0
+        .model
+}
+
+/// A value deserialized only from a JSON object. A derived struct also reads an array as its
+/// fields in order (`[0, {...}]` as `index` and `message`), which a `Value` lookup never does:
+/// this refuses the array, and the answer reader falls back to the full parse.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> Visitor<'de> for Fields<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(Fields(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
+}
+
 /// The fields of a complete answer that [`answer_texts`] reads, and nothing else: the rest of
 /// the body (ids, usage, logprobs) is checked for syntax but never built into a `Value`.
 #[derive(serde::Deserialize)]
 struct AnswerView {
     #[serde(default)]
-    choices: Option<Vec<ChoiceView>>,
+    choices: Option<Vec<ObjectOnly<ChoiceView>>>,
     #[serde(default)]
-    message: Option<Value>,
+    message: Option<ObjectOnly<MessageView>>,
     #[serde(default)]
     response: Option<Value>,
 }
@@ -412,20 +453,27 @@ struct ChoiceView {
     #[serde(default)]
     index: Option<Value>,
     #[serde(default)]
-    message: Option<Value>,
+    message: Option<ObjectOnly<MessageView>>,
     #[serde(default)]
     text: Option<Value>,
+}
+
+/// An answer message's text fields (`null` reads as absent, as `content_text` treats it).
+#[derive(serde::Deserialize)]
+struct MessageView {
+    #[serde(default)]
+    content: Option<Value>,
+    #[serde(default)]
+    tool_calls: Option<Value>,
 }
 
 /// The assistant text of each choice of a complete answer body, as [`answer_texts`] reads it
 /// from the parsed body; `None` when the body is not JSON. Reads only the fields it needs (a
 /// third of the cost of a full parse on a chat answer) and falls back to the full parse for any
-/// body of another shape (not an object, a repeated field, a choice that is not an object), so
-/// the result is always `answer_texts`'s.
+/// body of another shape (not an object, a repeated field, a choice or message that is not an
+/// object), so the result is always `answer_texts`'s.
 pub fn answer_texts_of(route: Route, body: &[u8]) -> Option<Vec<(u32, String)>> {
-    // A derived struct also reads a JSON array as its fields in order: objects only.
-    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if is_object && let Ok(view) = serde_json::from_slice::<AnswerView>(body) {
+    if let Ok(ObjectOnly(view)) = serde_json::from_slice::<ObjectOnly<AnswerView>>(body) {
         return Some(view_texts(route, view));
     }
     let value = serde_json::from_slice::<Value>(body).ok()?;
@@ -439,23 +487,22 @@ fn view_texts(route: Route, view: AnswerView) -> Vec<(u32, String)> {
             .and_then(Value::as_u64)
             .map_or(pos as u32, |i| i as u32)
     };
+    let choices = view.choices.unwrap_or_default();
     match route {
-        Route::OpenAiChat => view
-            .choices
-            .unwrap_or_default()
+        Route::OpenAiChat => choices
             .iter()
             .enumerate()
-            .map(|(pos, choice)| {
-                let message = choice.message.as_ref().unwrap_or(&Value::Null);
-                (choice_index(&choice.index, pos), chat_message_text(message))
+            .map(|(pos, ObjectOnly(choice))| {
+                let text = choice.message.as_ref().map_or_else(String::new, |m| {
+                    chat_text(m.0.content.as_ref(), m.0.tool_calls.as_ref())
+                });
+                (choice_index(&choice.index, pos), text)
             })
             .collect(),
-        Route::OpenAiCompletions => view
-            .choices
-            .unwrap_or_default()
+        Route::OpenAiCompletions => choices
             .iter()
             .enumerate()
-            .map(|(pos, choice)| {
+            .map(|(pos, ObjectOnly(choice))| {
                 let text = choice.text.as_ref().and_then(Value::as_str).unwrap_or("");
                 (choice_index(&choice.index, pos), text.to_string())
             })
@@ -464,7 +511,7 @@ fn view_texts(route: Route, view: AnswerView) -> Vec<(u32, String)> {
             let text = view
                 .message
                 .as_ref()
-                .and_then(|m| m.get("content"))
+                .and_then(|m| m.0.content.as_ref())
                 .and_then(Value::as_str)
                 .unwrap_or("");
             vec![(0, text.to_string())]
@@ -479,9 +526,13 @@ fn view_texts(route: Route, view: AnswerView) -> Vec<(u32, String)> {
 
 /// An OpenAI chat answer message's text: its content, then its tool calls.
 fn chat_message_text(message: &Value) -> String {
+    chat_text(message.get("content"), message.get("tool_calls"))
+}
+
+fn chat_text(content: Option<&Value>, tool_calls: Option<&Value>) -> String {
     let mut skipped = 0;
-    let mut text = content_text(message.get("content"), &mut skipped);
-    if let Some(calls) = tool_call_text(message) {
+    let mut text = content_text(content, &mut skipped);
+    if let Some(calls) = tool_call_text(tool_calls) {
         if !text.is_empty() {
             text.push('\n');
         }
@@ -633,6 +684,49 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn answer_texts_of_reads_arrays_as_the_full_parse_does() {
+        // A derived struct would read `[0, {...}]` as index and message; a lookup reads nothing.
+        for (route, body) in [
+            (
+                Route::OpenAiChat,
+                r#"{"choices":[[3,{"content":"import os"}]]}"#,
+            ),
+            (Route::OpenAiChat, r#"{"choices":[{"message":["x",null]}]}"#),
+            (Route::OpenAiCompletions, r#"{"choices":[[1,null,"text"]]}"#),
+            (Route::OllamaChat, r#"{"message":["import os"]}"#),
+            (
+                Route::OpenAiChat,
+                r#"{"choices":[{"message":{"content":"a","content":"b"}}]}"#,
+            ),
+            (Route::OpenAiChat, r#"[{"message":{"content":"a"}}]"#),
+        ] {
+            let full = serde_json::from_str::<Value>(body).map(|v| answer_texts(route, &v));
+            assert_eq!(answer_texts_of(route, body.as_bytes()), full.ok(), "{body}");
+        }
+        assert_eq!(
+            answer_texts_of(
+                Route::OpenAiChat,
+                br#"{"choices":[{"index":1,"message":{"content":"hi","tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}}]}"#
+            ),
+            Some(vec![(1, "hi\nf({})".to_string())])
+        );
+    }
+
+    #[test]
+    fn request_model_is_none_where_the_full_parse_finds_none() {
+        assert_eq!(
+            request_model(br#" {"messages":[],"model":"llama3"}"#).as_deref(),
+            Some("llama3")
+        );
+        // Repeated, not a string, not an object, not JSON: no model to select by.
+        assert_eq!(request_model(br#"{"model":"a","model":"b"}"#), None);
+        assert_eq!(request_model(br#"{"model":7}"#), None);
+        assert_eq!(request_model(br#"["llama3"]"#), None);
+        assert_eq!(request_model(br#"{"model":"llama3""#), None);
+        assert_eq!(request_model(br#"{"messages":[]}"#), None);
     }
 
     #[test]

@@ -473,6 +473,20 @@ proptest! {
         let full = serde_json::from_str::<Value>(&text).ok().map(|v| answer_texts(route, &v));
         prop_assert_eq!(answer_texts_of(route, text.as_bytes()), full);
     }
+
+    /// The model the policy is selected by is the one the full parse reads, on every body the
+    /// full parse accepts.
+    #[test]
+    fn request_model_reads_what_the_full_parse_reads(route in prop::sample::select(vec![
+        Route::OpenAiChat, Route::OpenAiCompletions, Route::OllamaChat, Route::OllamaGenerate,
+    ]).prop_flat_map(|r| (Just(r), body(r)))) {
+        let (_, j) = route;
+        let text = j.text();
+        if let Ok(json) = parse_body(text.as_bytes()) {
+            let full = json.get("model").and_then(Value::as_str).map(str::to_string);
+            prop_assert_eq!(request_model(text.as_bytes()), full);
+        }
+    }
 }
 
 proptest! {

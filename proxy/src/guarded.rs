@@ -158,24 +158,15 @@ pub(crate) async fn handle(
         Ok(None) => return Err(GatewayError::BodyTooLarge { limit }),
         Err(err) => return Err(GatewayError::BadRequestBody(err.to_string())),
     };
-    // Strict parse: a repeated key would be read one way here and another upstream.
-    let json: Result<Value, String> = conversation::parse_body(&bytes).map_err(|e| e.0);
-    let parsed = json
-        .as_ref()
-        .map_err(Clone::clone)
-        .and_then(|json| conversation::parse_request(ctx.route, json).map_err(|e| e.0));
-    let model = json
-        .as_ref()
-        .ok()
-        .and_then(|j| j.get("model"))
-        .and_then(Value::as_str);
+    // The policy is selected by the model alone, read without building the body (ADR 023).
+    let model = conversation::request_model(&bytes);
 
     // 2. Select.
     let set = gateway.policies.load();
     let key_hash = api_key(&parts.headers).map(api_key_sha256);
     let policy = set.select(&RouteInfo {
         path: parts.uri.path(),
-        model,
+        model: model.as_deref(),
         api_key_sha256: key_hash.as_deref(),
         headers: &parts.headers,
     });
@@ -188,10 +179,34 @@ pub(crate) async fn handle(
     let checks_prompt = (gateway.checker.has_guard() && policy.guard.prompts)
         || policy.code.prompts
         || injection.is_some();
-    let conversation = match parsed {
+    // The guard judges the answer only with a model served and an active category for it
+    // (`Policy::guard_judges`, the same test the checker applies through `guard_request`).
+    let guard_judges_response =
+        gateway.checker.has_guard() && policy.guard_judges(JudgedRole::Agent);
+    // The conversation is built only for what reads it: a prompt check, the guard's view of
+    // an answer (it judges the answer after the prompt) and the audit record. A policy that
+    // scans only answers' code forwards the body without it, as it forwards one it cannot read.
+    let needs_conversation = checks_prompt || guard_judges_response || gateway.audit.enabled();
+    // Strict parse: a repeated key would be read one way here and another upstream.
+    let json: Result<Value, String> = if needs_conversation {
+        conversation::parse_body(&bytes).map_err(|e| e.0)
+    } else {
+        Err(String::new())
+    };
+    // A body the gateway cannot read (or did not need to) is forwarded unjudged, as the
+    // upstream would answer it without Warden, unless a prompt check needs it.
+    let unread = || conversation::Conversation {
+        model: model.clone(),
+        ..Default::default()
+    };
+    let conversation = match json
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|json| conversation::parse_request(ctx.route, json).map_err(|e| e.0))
+    {
         Ok(conversation) => conversation,
         Err(message) if checks_prompt => return Err(GatewayError::BadRequestBody(message)),
-        Err(_) => conversation::Conversation::default(),
+        Err(_) => unread(),
     };
     let include_content = policy.audit_content;
     let audit = Arc::new(Audit {
@@ -298,10 +313,6 @@ pub(crate) async fn handle(
         .is_some_and(|ct| {
             ct.starts_with("text/event-stream") || ct.starts_with("application/x-ndjson")
         });
-    // The guard judges the answer only with a model served and an active category for it
-    // (`Policy::guard_judges`, the same test the checker applies through `guard_request`).
-    let guard_judges_response =
-        gateway.checker.has_guard() && policy.guard_judges(JudgedRole::Agent);
     let checks_response = guard_judges_response || policy.code.responses;
     let mut response = gateway.stream_back(upstream_response);
     if !status.is_success() || !checks_response {
