@@ -71,8 +71,13 @@ impl StreamExtractor {
     /// Consumes a chunk and returns the blocks whose closing fence it completed.
     pub fn push(&mut self, chunk: &str) -> Vec<CodeBlock> {
         let mut out = Vec::new();
+        // `pending` holds no newline between pushes: only the new chunk is searched, so a long
+        // line streamed in many small chunks is not searched again on every chunk.
+        let mut from = self.pending.len();
         self.pending.push_str(chunk);
-        while let Some(newline) = self.pending.find('\n') {
+        while let Some(at) = self.pending[from..].find('\n') {
+            let newline = from + at;
+            from = 0;
             let line: String = self.pending.drain(..=newline).collect();
             let line = line.trim_end_matches(['\n', '\r']);
             if let Some(block) = self.line(line) {

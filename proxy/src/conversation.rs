@@ -16,6 +16,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use warden_guard_model::{Turn, TurnRole};
 
+use crate::json_view::ObjectOnly;
 use crate::route::Route;
 
 /// What the gateway needs to know about one guarded request.
@@ -411,29 +412,6 @@ pub fn request_model(body: &[u8]) -> Option<String> {
         .ok()?
         .0
         .model
-}
-
-/// A value deserialized only from a JSON object. A derived struct also reads an array as its
-/// fields in order (`[0, {...}]` as `index` and `message`), which a `Value` lookup never does:
-/// this refuses the array, and the answer reader falls back to the full parse.
-struct ObjectOnly<T>(T);
-
-impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for ObjectOnly<T> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Fields<T>(std::marker::PhantomData<T>);
-        impl<'de, T: serde::Deserialize<'de>> Visitor<'de> for Fields<T> {
-            type Value = T;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map))
-            }
-        }
-        deserializer
-            .deserialize_map(Fields(std::marker::PhantomData))
-            .map(ObjectOnly)
-    }
 }
 
 /// The fields of a complete answer that [`answer_texts`] reads, and nothing else: the rest of

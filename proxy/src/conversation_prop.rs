@@ -20,52 +20,9 @@ use serde_json::Value;
 use warden_guard_model::TurnRole;
 
 use super::*;
-
-/// A JSON document that may repeat keys.
-#[derive(Debug, Clone)]
-enum J {
-    Null,
-    Str(String),
-    Arr(Vec<J>),
-    Obj(Vec<(String, J)>),
-}
+use crate::json_text::J;
 
 impl J {
-    fn write(&self, out: &mut String) {
-        match self {
-            J::Null => out.push_str("null"),
-            J::Str(s) => out.push_str(&Value::String(s.clone()).to_string()),
-            J::Arr(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write(out);
-                }
-                out.push(']');
-            }
-            J::Obj(entries) => {
-                out.push('{');
-                for (i, (key, value)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&Value::String(key.clone()).to_string());
-                    out.push(':');
-                    value.write(out);
-                }
-                out.push('}');
-            }
-        }
-    }
-
-    fn text(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out);
-        out
-    }
-
     /// Whether some object repeats a key exactly.
     fn repeats_a_key(&self) -> bool {
         match self {

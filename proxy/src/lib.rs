@@ -18,6 +18,9 @@ pub mod guard;
 pub mod guard_loader;
 mod guarded;
 pub mod injection;
+#[cfg(test)]
+mod json_text;
+mod json_view;
 pub mod metrics;
 pub mod route;
 pub mod server;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use http_body::Frame;
@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use super::fence::{FenceTracker, min_some};
 use super::frames::{
-    FrameParser, ParsedFrame, Payload, SSE_DONE, StreamKind, StreamMeta, content_filter_frame,
+    FrameParser, ParsedFrame, Payload, SSE_DONE, StreamKind, content_filter_frame,
 };
 use super::holdback::{
     CheckInput, CheckOutcome, HoldbackError, HoldbackLimits, HoldbackMode, StreamChecker,
@@ -151,11 +151,14 @@ struct Choice {
 }
 
 impl Choice {
-    fn push_text(&mut self, delta: &str) {
+    /// Appends a delta; returns its length in characters.
+    fn push_text(&mut self, delta: &str) -> usize {
         let delta_start = self.text.len();
         self.text.push_str(delta);
-        self.chars += delta.chars().count();
+        let chars = delta.chars().count();
+        self.chars += chars;
         self.fence.push(&self.text, delta_start);
+        chars
     }
 
     /// Still needs checks (not blocked, final check not yet passed).
@@ -210,7 +213,6 @@ pub(super) struct Engine {
     checker: Arc<dyn StreamChecker>,
     parser: FrameParser,
     parsed: Vec<ParsedFrame>,
-    meta: StreamMeta,
     choices: BTreeMap<u32, Choice>,
     held: VecDeque<Held>,
     held_bytes: usize,
@@ -235,7 +237,6 @@ impl Engine {
             limits,
             parser: FrameParser::new(kind),
             parsed: Vec::new(),
-            meta: StreamMeta::default(),
             choices: BTreeMap::new(),
             held: VecDeque::new(),
             held_bytes: 0,
@@ -279,14 +280,12 @@ impl Engine {
             Payload::Opaque => {}
             Payload::Done => done_sentinel = true,
             Payload::Json(json) => {
-                self.meta.observe(&json.value);
                 for delta in &json.deltas {
                     let choice = self.choices.entry(delta.choice).or_default();
                     if !choice.blocked {
                         // Text after a finish (a misbehaving upstream) needs a new final check.
                         choice.final_started = false;
-                        choice.push_text(&delta.text);
-                        self.summary.chars += delta.text.chars().count();
+                        self.summary.chars += choice.push_text(&delta.text);
                     }
                     needs.push(Need {
                         choice: delta.choice,
@@ -303,10 +302,8 @@ impl Engine {
                         finish: true,
                     });
                 }
-                let first = needs.first().map(|n| n.choice);
-                if needs.iter().any(|n| Some(n.choice) != first) {
-                    value = Some(json.value);
-                }
+                // Kept by the parser exactly when the frame carries more than one choice.
+                value = json.value;
                 self.summary.choices = u32::try_from(self.choices.len()).unwrap_or(u32::MAX);
             }
         }
@@ -416,7 +413,7 @@ impl Engine {
                 choice.blocked = true;
                 self.summary.blocked_choices.push(index);
                 self.summary.violation.get_or_insert(message);
-                let frame = content_filter_frame(self.kind, &self.meta, index);
+                let frame = content_filter_frame(self.kind, self.parser.meta(), index);
                 self.held_bytes += frame.len();
                 self.held.push_back(Held::written(frame));
                 if !self.choices.values().any(Choice::running) {
@@ -486,12 +483,28 @@ impl Engine {
         self.ready.push_back(Ok(bytes));
     }
 
+    /// The next item for the client. Frames released together leave as one chunk, so the
+    /// client connection writes them in one system call, as it does for pass-through, instead
+    /// of one write per frame when the client task runs between two of them.
     fn pop_ready(&mut self) -> Option<Result<Bytes, BoxError>> {
-        let item = self.ready.pop_front()?;
-        if let Ok(bytes) = &item {
-            self.ready_bytes -= bytes.len();
-        }
-        Some(item)
+        let first = match self.ready.pop_front()? {
+            Ok(bytes) => bytes,
+            Err(err) => return Some(Err(err)),
+        };
+        let bytes = if matches!(self.ready.front(), Some(Ok(_))) {
+            let mut joined = BytesMut::with_capacity(self.ready_bytes);
+            joined.extend_from_slice(&first);
+            while let Some(Ok(_)) = self.ready.front() {
+                if let Some(Ok(next)) = self.ready.pop_front() {
+                    joined.extend_from_slice(&next);
+                }
+            }
+            joined.freeze()
+        } else {
+            first
+        };
+        self.ready_bytes -= bytes.len();
+        Some(Ok(bytes))
     }
 
     fn wants_input(&self) -> bool {

@@ -18,6 +18,9 @@ pub(super) struct FenceTracker {
     pending_from: Option<usize>,
     /// Where the line that (may) open the current code fence starts.
     fence_from: Option<usize>,
+    /// Where the text's last line starts (after its last newline): kept per delta, so a long
+    /// answer without newlines is not searched again on every delta.
+    line_start: usize,
 }
 
 /// Blocks taken for a check, and where the first of them starts.
@@ -34,7 +37,14 @@ impl FenceTracker {
         let delta = &text[delta_start..];
         // Nothing before the line this delta starts in was (possibly) a fence the extractor had
         // not reported yet, so that line start bounds every new fence or block from below.
-        let line_start = text[..delta_start].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = self.line_start;
+        debug_assert_eq!(
+            line_start,
+            text[..delta_start].rfind('\n').map_or(0, |i| i + 1)
+        );
+        if let Some(i) = memchr::memrchr(b'\n', delta.as_bytes()) {
+            self.line_start = delta_start + i + 1;
+        }
         let closed = self.extractor.push(delta);
         let closed_any = !closed.is_empty();
         if closed_any {

@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 use serde_json::Value;
 
 use super::*;
-use crate::stream::frames::{FrameParser, choice_index};
+use crate::stream::frames::{FrameParser, choice_index, decoded};
 use crate::stream::{WindowSchedule, moderate, moderate_with_limits};
 
 type UpstreamItem = Result<Frame<Bytes>, BoxError>;
@@ -197,16 +197,17 @@ fn client_view(kind: StreamKind, bytes: &[u8]) -> (BTreeMap<u32, String>, Vec<Pa
     (texts, frames)
 }
 
-fn finish_reasons(frames: &[ParsedFrame]) -> Vec<(u32, String)> {
+fn finish_reasons(kind: StreamKind, frames: &[ParsedFrame]) -> Vec<(u32, String)> {
     let mut out = Vec::new();
     for frame in frames {
-        if let Payload::Json(json) = &frame.payload {
-            for entry in json.value["choices"].as_array().into_iter().flatten() {
+        if let Payload::Json(_) = &frame.payload {
+            let value = decoded(kind, &frame.raw).unwrap_or_default();
+            for entry in value["choices"].as_array().into_iter().flatten() {
                 if let Some(reason) = entry["finish_reason"].as_str() {
                     out.push((choice_index(entry, 0), reason.to_string()));
                 }
             }
-            if let Some(reason) = json.value["done_reason"].as_str() {
+            if let Some(reason) = value["done_reason"].as_str() {
                 out.push((0, reason.to_string()));
             }
         }
@@ -217,7 +218,7 @@ fn finish_reasons(frames: &[ParsedFrame]) -> Vec<(u32, String)> {
 /// Checks the client saw a content-filtered ending in the API's own shape.
 fn assert_cut(kind: StreamKind, bytes: &[u8]) {
     let (_, frames) = client_view(kind, bytes);
-    let reasons = finish_reasons(&frames);
+    let reasons = finish_reasons(kind, &frames);
     assert_eq!(
         reasons.last().map(|(_, r)| r.as_str()),
         Some("content_filter"),
@@ -395,7 +396,7 @@ async fn two_interleaved_choices_never_leak_at_random_splits() {
                 "{mode:?} choice {choice}: {text:?}"
             );
         }
-        let reasons = finish_reasons(&frames);
+        let reasons = finish_reasons(StreamKind::OpenAiChat, &frames);
         assert!(
             reasons.contains(&(0, "content_filter".to_string())),
             "{reasons:?}"
@@ -645,7 +646,7 @@ async fn two_choices_are_checked_and_cut_separately() {
         let (texts, client_frames) = client_view(StreamKind::OpenAiChat, &bytes);
         assert_eq!(texts.get(&0), upstream_text.get(&0), "{mode:?}");
         assert!(!texts.get(&1).is_some_and(|t| t.contains("BAD")));
-        let reasons = finish_reasons(&client_frames);
+        let reasons = finish_reasons(StreamKind::OpenAiChat, &client_frames);
         assert!(reasons.contains(&(1, "content_filter".to_string())));
         assert!(reasons.contains(&(0, "stop".to_string())));
         assert!(!reasons.contains(&(1, "stop".to_string())));
@@ -719,19 +720,21 @@ async fn code_fences_are_held_until_closed_and_scanned() {
     assert!(waited.is_err(), "code inside an open fence was released");
     assert!(checker.inputs().len() >= 2, "windows keep being checked");
     send(line("```\nAfter.")).await;
-    for expected in [
-        "```python\n",
-        "import os\n",
-        "os.system(x)\n",
-        "```\nAfter.",
-    ] {
-        let got = tokio::time::timeout(Duration::from_secs(5), body.frame())
+    let expected: Vec<u8> = ["```python\n", "import os\n", "os.system(x)\n", "```\nAfter."]
+        .into_iter()
+        .flat_map(|t| line(t).to_vec())
+        .collect();
+    // Frames released together leave as one chunk.
+    let mut got = Vec::new();
+    while got.len() < expected.len() {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), body.frame())
             .await
             .expect("released after the block passed")
             .expect("frame")
             .expect("data");
-        assert_eq!(got.into_data().expect("data"), line(expected));
+        got.extend_from_slice(&chunk.into_data().expect("data"));
     }
+    assert_eq!(got, expected);
     let inputs = checker.inputs();
     let with_block: Vec<_> = inputs
         .iter()
@@ -1234,9 +1237,11 @@ async fn the_first_window_is_released_before_the_upstream_goes_on() {
             .await
             .expect("engine reads");
     }
-    for frame in &frames[..2] {
-        assert_eq!(next_data(&mut body).await, Some(Bytes::from(frame.clone())));
-    }
+    // Released together, the two frames leave as one chunk.
+    assert_eq!(
+        next_data(&mut body).await,
+        Some(Bytes::from(frames[..2].concat()))
+    );
     // The next frame waits for the next point (16 characters) or the end.
     tx.send(Ok(Frame::data(Bytes::from(frames[2].clone()))))
         .await

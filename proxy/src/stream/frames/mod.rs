@@ -16,9 +16,12 @@ mod openai;
 #[path = "prop.rs"]
 mod properties;
 mod sse;
+mod view;
 
 pub(crate) use openai::choice_index;
 pub use sse::SSE_DONE;
+
+use std::borrow::Cow;
 
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
@@ -94,8 +97,9 @@ pub enum Payload {
 /// A parsed JSON frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonFrame {
-    /// The decoded payload (kept to rewrite a multi-choice frame when one choice is blocked).
-    pub value: Value,
+    /// The decoded payload, kept only when the frame carries more than one choice (to rewrite
+    /// it without a blocked one).
+    pub value: Option<Value>,
     /// Text deltas in the order they appear; empty deltas are left out.
     pub deltas: Vec<ChoiceDelta>,
     /// Choices that this frame finishes (`finish_reason` set, Ollama `done: true`).
@@ -115,6 +119,7 @@ pub struct FrameParser {
     kind: StreamKind,
     buf: BytesMut,
     scan: ScanState,
+    meta: StreamMeta,
 }
 
 /// Where a framing's terminator search stands in the parser's buffer.
@@ -132,7 +137,13 @@ impl FrameParser {
             kind,
             buf: BytesMut::new(),
             scan: ScanState::default(),
+            meta: StreamMeta::default(),
         }
+    }
+
+    /// The stream's identity, from the frames parsed so far.
+    pub fn meta(&self) -> &StreamMeta {
+        &self.meta
     }
 
     pub fn kind(&self) -> StreamKind {
@@ -150,7 +161,7 @@ impl FrameParser {
         while let Some(end) = self.next_boundary() {
             let raw = self.buf.split_to(end).freeze();
             self.scan = ScanState::default();
-            out.push(parse(self.kind, raw));
+            out.push(parse(self.kind, raw, &mut self.meta));
         }
     }
 
@@ -162,7 +173,7 @@ impl FrameParser {
         }
         let raw = std::mem::take(&mut self.buf).freeze();
         self.scan = ScanState::default();
-        Some(parse(self.kind, raw))
+        Some(parse(self.kind, raw, &mut self.meta))
     }
 
     fn next_boundary(&mut self) -> Option<usize> {
@@ -173,46 +184,72 @@ impl FrameParser {
     }
 }
 
-fn parse(kind: StreamKind, raw: Bytes) -> ParsedFrame {
+fn parse(kind: StreamKind, raw: Bytes, meta: &mut StreamMeta) -> ParsedFrame {
     let payload = match kind.framing() {
         Framing::Sse => match sse::payload(&raw) {
-            Ok(data) => parse_json(data.as_bytes(), kind),
+            Ok(data) => parse_json(&data, kind, meta),
             Err(payload) => payload,
         },
-        Framing::Ndjson => parse_json(&raw, kind),
+        Framing::Ndjson => parse_json(&utf8_lossy(&raw), kind, meta),
     };
     ParsedFrame { raw, payload }
 }
 
-fn parse_json(bytes: &[u8], kind: StreamKind) -> Payload {
-    let trimmed = bytes.trim_ascii();
-    if trimmed.first() != Some(&b'{') {
+fn parse_json(text: &str, kind: StreamKind, meta: &mut StreamMeta) -> Payload {
+    let trimmed = text.trim_ascii();
+    if !trimmed.starts_with('{') {
         return Payload::Opaque;
     }
-    // Go's encoding/json (Ollama's clients) decodes invalid UTF-8 inside strings as U+FFFD
-    // instead of failing: judge the text such a client shows.
-    let text = String::from_utf8_lossy(trimmed);
-    let Ok(value) = serde_json::from_str::<Value>(&text) else {
+    let Some(read) = view::read(trimmed, kind, meta) else {
         return Payload::Opaque;
     };
-    let mut deltas = Vec::new();
-    let finished = match kind {
-        StreamKind::OpenAiChat => openai::extract(&value, true, &mut deltas),
-        StreamKind::OpenAiCompletions => openai::extract(&value, false, &mut deltas),
+    // The whole payload is built only where a blocked choice may have to be dropped from it.
+    let value = if read.several_choices {
+        serde_json::from_str::<Value>(trimmed).ok()
+    } else {
+        None
+    };
+    Payload::Json(JsonFrame {
+        value,
+        deltas: read.deltas,
+        finished: read.finished,
+    })
+}
+
+/// The text deltas and finishes of a frame already parsed as a `Value`: the reader for frames
+/// the typed view refuses, and the reference the view is tested against.
+fn extract_value(value: &Value, kind: StreamKind, deltas: &mut Vec<ChoiceDelta>) -> Vec<u32> {
+    match kind {
+        StreamKind::OpenAiChat => openai::extract(value, true, deltas),
+        StreamKind::OpenAiCompletions => openai::extract(value, false, deltas),
         StreamKind::OllamaChat | StreamKind::OllamaGenerate => {
             let chat = kind == StreamKind::OllamaChat;
-            if ollama::extract(&value, chat, &mut deltas) {
+            if ollama::extract(value, chat, deltas) {
                 vec![0]
             } else {
                 Vec::new()
             }
         }
+    }
+}
+
+/// Bytes as UTF-8, invalid sequences read as U+FFFD (as browsers' event-stream readers and
+/// Go's `encoding/json` read them); valid text, nearly all of it, is not copied.
+fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// The whole payload of a frame as the gateway decodes it (tests read what a client reads).
+#[cfg(test)]
+pub(crate) fn decoded(kind: StreamKind, raw: &[u8]) -> Option<Value> {
+    let text = match kind.framing() {
+        Framing::Sse => sse::payload(raw).ok()?,
+        Framing::Ndjson => utf8_lossy(raw),
     };
-    Payload::Json(JsonFrame {
-        value,
-        deltas,
-        finished,
-    })
+    serde_json::from_str(text.trim_ascii()).ok()
 }
 
 /// Adds a text delta; empty ones carry nothing to judge and are left out.
@@ -239,14 +276,7 @@ pub struct StreamMeta {
 impl StreamMeta {
     /// Remembers the identity fields of a frame (the first value seen wins).
     pub fn observe(&mut self, value: &Value) {
-        let fields: [(&str, &mut Option<Value>); 5] = [
-            ("id", &mut self.id),
-            ("object", &mut self.object),
-            ("created", &mut self.created),
-            ("model", &mut self.model),
-            ("created_at", &mut self.created_at),
-        ];
-        for (name, slot) in fields {
+        for (slot, name) in self.slots().into_iter().zip(Self::FIELDS) {
             if slot.is_none()
                 && let Some(v) = value.get(name)
                 && !v.is_null()
@@ -254,6 +284,31 @@ impl StreamMeta {
                 *slot = Some(v.clone());
             }
         }
+    }
+
+    /// [`StreamMeta::observe`] over the fields as the typed view found them (in
+    /// [`StreamMeta::FIELDS`] order, `None` for absent or null): only a field not yet known
+    /// is decoded.
+    fn observe_raw(&mut self, fields: [Option<&serde_json::value::RawValue>; 5]) {
+        for (slot, raw) in self.slots().into_iter().zip(fields) {
+            if slot.is_none()
+                && let Some(raw) = raw
+            {
+                *slot = serde_json::from_str::<Value>(raw.get()).ok();
+            }
+        }
+    }
+
+    const FIELDS: [&'static str; 5] = ["id", "object", "created", "model", "created_at"];
+
+    fn slots(&mut self) -> [&mut Option<Value>; 5] {
+        [
+            &mut self.id,
+            &mut self.object,
+            &mut self.created,
+            &mut self.model,
+            &mut self.created_at,
+        ]
     }
 }
 

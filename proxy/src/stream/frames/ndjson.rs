@@ -9,7 +9,7 @@ use super::ScanState;
 /// The length of the first complete line in `buf`, if any.
 pub(super) fn next_boundary(buf: &[u8], state: &mut ScanState) -> Option<usize> {
     let from = state.scan_from;
-    match buf[from..].iter().position(|&b| b == b'\n' || b == b'\r') {
+    match memchr::memchr2(b'\n', b'\r', &buf[from..]) {
         Some(i) if buf[from + i] == b'\n' => Some(from + i + 1),
         // A CR may be the first half of a CRLF: decide once the next byte has arrived.
         Some(i) => match buf.get(from + i + 1) {

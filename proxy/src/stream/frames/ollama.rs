@@ -2,6 +2,8 @@
 //! arguments (chat, sent whole, the arguments as an object) or `response` (generate); there is
 //! one choice (0), finished by `done: true`.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::{ChoiceDelta, StreamMeta};
@@ -22,16 +24,25 @@ pub(super) fn extract(value: &Value, chat: bool, deltas: &mut Vec<ChoiceDelta>) 
             .and_then(|m| m.get("tool_calls"))
             .and_then(Value::as_array);
         for call in calls.into_iter().flatten() {
-            match call.get("function").and_then(|f| f.get("arguments")) {
-                Some(Value::String(s)) => add(s),
-                None | Some(Value::Null) => {}
-                Some(other) => add(&other.to_string()),
+            let arguments = call.get("function").and_then(|f| f.get("arguments"));
+            if let Some(text) = arguments.and_then(arguments_text) {
+                add(&text);
             }
         }
     } else if let Some(text) = value.get("response").and_then(Value::as_str) {
         add(text);
     }
     value.get("done").and_then(Value::as_bool) == Some(true)
+}
+
+/// The text of a tool call's arguments: a string as it is, any other value (an object, as
+/// Ollama sends them) as its JSON; `null` carries none.
+pub(super) fn arguments_text(arguments: &Value) -> Option<Cow<'_, str>> {
+    match arguments {
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Null => None,
+        other => Some(Cow::Owned(other.to_string())),
+    }
 }
 
 /// The final line with `done_reason: "content_filter"`, in the stream's identity (`model`,

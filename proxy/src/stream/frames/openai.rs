@@ -42,8 +42,12 @@ pub(super) fn extract(value: &Value, chat: bool, deltas: &mut Vec<ChoiceDelta>) 
 
 /// A choice's `index`, or its position in `choices` when the upstream leaves it out.
 pub(crate) fn choice_index(choice: &Value, position: usize) -> u32 {
-    choice
-        .get("index")
+    index_or_position(choice.get("index"), position)
+}
+
+/// The choice index an `index` field gives (an integer that fits), else the position.
+pub(super) fn index_or_position(index: Option<&Value>, position: usize) -> u32 {
+    index
         .and_then(Value::as_u64)
         .and_then(|i| u32::try_from(i).ok())
         .unwrap_or_else(|| u32::try_from(position).unwrap_or(u32::MAX))

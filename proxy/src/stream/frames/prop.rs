@@ -282,11 +282,11 @@ fn parse_cut(kind: StreamKind, bytes: &[u8], cuts: &[prop::sample::Index]) -> Ve
     out
 }
 
-fn judged(frames: &[ParsedFrame]) -> Vec<Option<Value>> {
+fn judged(kind: StreamKind, frames: &[ParsedFrame]) -> Vec<Option<Value>> {
     frames
         .iter()
         .filter_map(|f| match &f.payload {
-            Payload::Json(j) => Some(Some(j.value.clone())),
+            Payload::Json(_) => Some(decoded(kind, &f.raw)),
             Payload::Done => Some(None),
             Payload::Opaque => None,
         })
@@ -327,7 +327,7 @@ proptest! {
         prop_assert_eq!(raw_concat(&whole), bytes.clone());
         let cut = parse_cut(StreamKind::OpenAiChat, &bytes, &cuts);
         prop_assert_eq!(&cut, &whole);
-        prop_assert_eq!(judged(&whole), reference_sse(&bytes));
+        prop_assert_eq!(judged(StreamKind::OpenAiChat, &whole), reference_sse(&bytes));
 
         let mut expected: Vec<(u32, String)> = Vec::new();
         for event in &events {
@@ -371,7 +371,7 @@ proptest! {
         let whole = parse_cut(StreamKind::OllamaGenerate, &bytes, &[]);
         prop_assert_eq!(raw_concat(&whole), bytes.clone());
         prop_assert_eq!(&parse_cut(StreamKind::OllamaGenerate, &bytes, &cuts), &whole);
-        prop_assert_eq!(judged(&whole), decoded);
+        prop_assert_eq!(judged(StreamKind::OllamaGenerate, &whole), decoded);
         let text: String = texts_by_choice(&whole).into_iter().map(|(_, t)| t).collect();
         prop_assert_eq!(text, expected);
     }
@@ -412,7 +412,8 @@ proptest! {
         prop_assert_eq!(parsed.len(), 1);
         match &parsed[0].payload {
             Payload::Json(j) => {
-                prop_assert_eq!(&j.value, &value);
+                prop_assert_eq!(decoded(kind, &frame), Some(value.clone()));
+                prop_assert_eq!(&j.value, &None);
                 let got: String = j.deltas.iter().map(|d| d.text.as_str()).collect();
                 prop_assert_eq!(got, text.clone());
                 prop_assert!(j.deltas.iter().all(|d| d.choice == choice));

@@ -7,6 +7,8 @@
 //! `openai` Node SDK) reads them: a frame the gateway read any other way would be one whose
 //! text a client shows but the guard never judged (found by `prop.rs`).
 
+use std::borrow::Cow;
+
 use super::{Payload, ScanState};
 
 /// The SSE end-of-stream sentinel.
@@ -16,18 +18,16 @@ pub const SSE_DONE: &[u8] = b"data: [DONE]\n\n";
 /// `state.scan_from` were scanned by an earlier call (the buffer only grew since).
 pub(super) fn next_boundary(buf: &[u8], state: &mut ScanState) -> Option<usize> {
     let mut i = state.scan_from;
-    while i < buf.len() {
-        let end = match buf[i] {
-            b'\n' => i + 1,
+    while let Some(at) = memchr::memchr2(b'\n', b'\r', &buf[i..]) {
+        i += at;
+        let end = if buf[i] == b'\n' {
+            i + 1
+        } else {
             // A CR may be the first half of a CRLF: decide once the next byte has arrived.
-            b'\r' => match buf.get(i + 1) {
+            match buf.get(i + 1) {
                 Some(b'\n') => i + 2,
                 Some(_) => i + 1,
                 None => break,
-            },
-            _ => {
-                i += 1;
-                continue;
             }
         };
         if i == state.line_start {
@@ -36,34 +36,49 @@ pub(super) fn next_boundary(buf: &[u8], state: &mut ScanState) -> Option<usize> 
         state.line_start = end;
         i = end;
     }
-    state.scan_from = i;
+    state.scan_from = if i < buf.len() && buf[i] == b'\r' {
+        i
+    } else {
+        buf.len()
+    };
     None
 }
 
 /// What one complete event carries: its `data` (to be decoded as JSON), the sentinel, or
-/// nothing judgeable (comments, other fields).
-pub(super) fn payload(raw: &[u8]) -> Result<String, Payload> {
-    let text = String::from_utf8_lossy(raw);
+/// nothing judgeable (comments, other fields). A single `data` line of valid UTF-8, what
+/// every upstream sends, is borrowed from the frame.
+pub(super) fn payload(raw: &[u8]) -> Result<Cow<'_, str>, Payload> {
+    match super::utf8_lossy(raw) {
+        Cow::Borrowed(text) => data(text),
+        Cow::Owned(text) => data(&text).map(|d| Cow::Owned(d.into_owned())),
+    }
+}
+
+fn data(text: &str) -> Result<Cow<'_, str>, Payload> {
     // A client strips the byte-order mark at the start of the stream; stripping it at the
     // start of any frame judges a superset of what a client reads.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut data: Option<String> = None;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut data: Option<Cow<'_, str>> = None;
     // Empty lines are skipped, so splitting CRLF into two terminators changes nothing.
-    for line in text.split(['\n', '\r']) {
+    for line in lines(text) {
         if line.is_empty() || line.starts_with(':') {
             continue;
         }
-        let (field, value) = match line.split_once(':') {
-            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+        let (field, value) = match memchr::memchr(b':', line.as_bytes()) {
+            Some(at) => {
+                let value = &line[at + 1..];
+                (&line[..at], value.strip_prefix(' ').unwrap_or(value))
+            }
             None => (line, ""),
         };
         if field == "data" {
             match &mut data {
                 Some(data) => {
+                    let data = data.to_mut();
                     data.push('\n');
                     data.push_str(value);
                 }
-                None => data = Some(value.to_string()),
+                None => data = Some(Cow::Borrowed(value)),
             }
         }
     }
@@ -72,6 +87,24 @@ pub(super) fn payload(raw: &[u8]) -> Result<String, Payload> {
         Some(data) if data.trim() == "[DONE]" => Err(Payload::Done),
         Some(data) => Ok(data),
     }
+}
+
+/// The text split at every CR and LF (so a CRLF gives an empty line between).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match memchr::memchr2(b'\n', b'\r', text.as_bytes()) {
+            Some(at) => {
+                rest = Some(&text[at + 1..]);
+                Some(&text[..at])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
 }
 
 /// One `data:` event around a JSON payload.
@@ -120,14 +153,14 @@ mod tests {
     fn data_lines_join_and_other_fields_are_ignored() {
         assert_eq!(
             payload(b": c\nevent: m\nid: 1\ndata: {\"a\":\ndata:1}\n\n"),
-            Ok("{\"a\":\n1}".to_string())
+            Ok(Cow::Owned("{\"a\":\n1}".to_string()))
         );
         assert_eq!(payload(b"data: [DONE]\n\n"), Err(Payload::Done));
         assert_eq!(payload(b"retry: 10\n\n"), Err(Payload::Opaque));
-        assert_eq!(payload(b"data: \xff\n\n"), Ok("\u{fffd}".to_string()));
+        assert_eq!(payload(b"data: \xff\n\n"), Ok(Cow::Borrowed("\u{fffd}")));
         assert_eq!(
             payload(b"\xef\xbb\xbfdata: x\rdata: y\r\r"),
-            Ok("x\ny".to_string())
+            Ok(Cow::Borrowed("x\ny"))
         );
         let mut out = Vec::new();
         encode("{}", &mut out);
