@@ -720,10 +720,15 @@ async fn code_fences_are_held_until_closed_and_scanned() {
     assert!(waited.is_err(), "code inside an open fence was released");
     assert!(checker.inputs().len() >= 2, "windows keep being checked");
     send(line("```\nAfter.")).await;
-    let expected: Vec<u8> = ["```python\n", "import os\n", "os.system(x)\n", "```\nAfter."]
-        .into_iter()
-        .flat_map(|t| line(t).to_vec())
-        .collect();
+    let expected: Vec<u8> = [
+        "```python\n",
+        "import os\n",
+        "os.system(x)\n",
+        "```\nAfter.",
+    ]
+    .into_iter()
+    .flat_map(|t| line(t).to_vec())
+    .collect();
     // Frames released together leave as one chunk.
     let mut got = Vec::new();
     while got.len() < expected.len() {
