@@ -21,6 +21,12 @@ struct Signals {
     set: Option<RegexSet>,
 }
 
+/// Compiles the signals now (the scanner does at start-up), so the first answer scanned does
+/// not pay for it.
+pub(crate) fn prepare() {
+    signals();
+}
+
 fn signals() -> &'static Signals {
     static SIGNALS: OnceLock<Signals> = OnceLock::new();
     SIGNALS.get_or_init(|| {

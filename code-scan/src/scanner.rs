@@ -331,10 +331,12 @@ impl Scanner {
 
     /// Compiles without running examples (for tests of the verifier itself).
     pub(crate) fn compile(rules: Vec<Rule>) -> Result<Scanner, ScanError> {
-        // The whole-text rule sets (17 `RegexSet`s, about a quarter of start-up) compile on a
-        // second thread while this one compiles the tree-sitter queries.
+        // The whole-text rule sets (17 `RegexSet`s, about a quarter of start-up) and the language
+        // detection signals compile on a second thread while this one compiles the tree-sitter
+        // queries.
         let (by_language, (text_by_language, text_agnostic)) = std::thread::scope(|scope| {
             let text = scope.spawn(|| {
+                crate::detect::prepare();
                 let by_language: HashMap<Language, TextRules> = Language::ALL
                     .iter()
                     .map(|&l| (l, TextRules::new(&rules, |r| r.applies_to(Some(l)))))
