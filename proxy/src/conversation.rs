@@ -5,10 +5,11 @@
 //! counted, so the audit log can say what the guard did not see.
 //!
 //! The gateway judges the body it parsed and forwards the bytes the client sent, so a body the
-//! upstream could read differently is refused (ADR 013): [`parse_body`] rejects a key repeated
-//! in one object (Go's `encoding/json`, Ollama's parser, merges a repeated array of objects
-//! into the first one instead of replacing it), and on Ollama routes [`parse_request`] rejects
-//! a key that Go matches to a field of another spelling (`PROMPT`, `Content`, `ſystem`).
+//! upstream could read differently is refused. [`parse_body`] rejects a key repeated in one
+//! object (Go's `encoding/json`, Ollama's parser, merges a repeated array of objects into the
+//! first one instead of replacing it), and on Ollama routes [`parse_request`] rejects a key
+//! that Go matches to a field of another spelling (`PROMPT`, `Content`, `ſystem`).
+//! `conversation_prop.rs` holds both to reference readers written after Go's and Python's.
 
 use std::fmt;
 
