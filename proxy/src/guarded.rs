@@ -188,25 +188,20 @@ pub(crate) async fn handle(
     // scans only answers' code forwards the body without it, as it forwards one it cannot read.
     let needs_conversation = checks_prompt || guard_judges_response || gateway.audit.enabled();
     // Strict parse: a repeated key would be read one way here and another upstream.
-    let json: Result<Value, String> = if needs_conversation {
-        conversation::parse_body(&bytes).map_err(|e| e.0)
-    } else {
-        Err(String::new())
-    };
-    // A body the gateway cannot read (or did not need to) is forwarded unjudged, as the
-    // upstream would answer it without Warden, unless a prompt check needs it.
-    let unread = || conversation::Conversation {
-        model: model.clone(),
-        ..Default::default()
-    };
-    let conversation = match json
-        .as_ref()
-        .map_err(Clone::clone)
-        .and_then(|json| conversation::parse_request(ctx.route, json).map_err(|e| e.0))
-    {
-        Ok(conversation) => conversation,
-        Err(message) if checks_prompt => return Err(GatewayError::BadRequestBody(message)),
-        Err(_) => unread(),
+    let json = needs_conversation.then(|| conversation::parse_body(&bytes));
+    let parsed = json.as_ref().map(|json| match json {
+        Ok(json) => conversation::parse_request(ctx.route, json),
+        Err(err) => Err(err.clone()),
+    });
+    let conversation = match parsed {
+        Some(Ok(conversation)) => conversation,
+        Some(Err(err)) if checks_prompt => return Err(GatewayError::BadRequestBody(err.0)),
+        // A body the gateway cannot read (or did not need to) is forwarded unjudged, as the
+        // upstream would answer it without Warden.
+        _ => conversation::Conversation {
+            model,
+            ..Default::default()
+        },
     };
     let include_content = policy.audit_content;
     let audit = Arc::new(Audit {
@@ -249,7 +244,11 @@ pub(crate) async fn handle(
     // The injection detector judges its parts beside the guard, not after it.
     let injection_check = async {
         let checker = injection?;
-        let parts = crate::injection::parts(&policy, &conversation, json.as_ref().ok());
+        let parts = crate::injection::parts(
+            &policy,
+            &conversation,
+            json.as_ref().and_then(|j| j.as_ref().ok()),
+        );
         if parts.is_empty() {
             return None;
         }

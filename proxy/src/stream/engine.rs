@@ -487,21 +487,18 @@ impl Engine {
     /// client connection writes them in one system call, as it does for pass-through, instead
     /// of one write per frame when the client task runs between two of them.
     fn pop_ready(&mut self) -> Option<Result<Bytes, BoxError>> {
-        let first = match self.ready.pop_front()? {
-            Ok(bytes) => bytes,
-            Err(err) => return Some(Err(err)),
-        };
-        let bytes = if matches!(self.ready.front(), Some(Ok(_))) {
-            let mut joined = BytesMut::with_capacity(self.ready_bytes);
-            joined.extend_from_slice(&first);
-            while let Some(Ok(_)) = self.ready.front() {
-                if let Some(Ok(next)) = self.ready.pop_front() {
-                    joined.extend_from_slice(&next);
+        let run = self.ready.iter().take_while(|item| item.is_ok()).count();
+        let bytes = match run {
+            // An error (the stream's last item) goes as it is.
+            0 => return self.ready.pop_front(),
+            1 => self.ready.pop_front()?.ok()?,
+            _ => {
+                let mut joined = BytesMut::with_capacity(self.ready_bytes);
+                for bytes in self.ready.drain(..run).flatten() {
+                    joined.extend_from_slice(&bytes);
                 }
+                joined.freeze()
             }
-            joined.freeze()
-        } else {
-            first
         };
         self.ready_bytes -= bytes.len();
         Some(Ok(bytes))

@@ -185,14 +185,20 @@ impl FrameParser {
 }
 
 fn parse(kind: StreamKind, raw: Bytes, meta: &mut StreamMeta) -> ParsedFrame {
-    let payload = match kind.framing() {
-        Framing::Sse => match sse::payload(&raw) {
-            Ok(data) => parse_json(&data, kind, meta),
-            Err(payload) => payload,
-        },
-        Framing::Ndjson => parse_json(&utf8_lossy(&raw), kind, meta),
+    let payload = match json_text(kind, &raw) {
+        Ok(text) => parse_json(&text, kind, meta),
+        Err(payload) => payload,
     };
     ParsedFrame { raw, payload }
+}
+
+/// The text a frame carries as a client decodes it (an SSE event's `data`, an NDJSON line),
+/// or, for an SSE event without data or with the sentinel, what it is instead.
+fn json_text(kind: StreamKind, raw: &[u8]) -> Result<Cow<'_, str>, Payload> {
+    match kind.framing() {
+        Framing::Sse => sse::payload(raw),
+        Framing::Ndjson => Ok(utf8_lossy(raw)),
+    }
 }
 
 fn parse_json(text: &str, kind: StreamKind, meta: &mut StreamMeta) -> Payload {
@@ -200,20 +206,14 @@ fn parse_json(text: &str, kind: StreamKind, meta: &mut StreamMeta) -> Payload {
     if !trimmed.starts_with('{') {
         return Payload::Opaque;
     }
-    let Some(read) = view::read(trimmed, kind, meta) else {
-        return Payload::Opaque;
-    };
-    // The whole payload is built only where a blocked choice may have to be dropped from it.
-    let value = if read.several_choices {
-        serde_json::from_str::<Value>(trimmed).ok()
-    } else {
-        None
-    };
-    Payload::Json(JsonFrame {
-        value,
-        deltas: read.deltas,
-        finished: read.finished,
-    })
+    match view::read(trimmed, kind, meta) {
+        Some(read) => Payload::Json(JsonFrame {
+            value: read.value,
+            deltas: read.deltas,
+            finished: read.finished,
+        }),
+        None => Payload::Opaque,
+    }
 }
 
 /// The text deltas and finishes of a frame already parsed as a `Value`: the reader for frames
@@ -245,11 +245,7 @@ fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
 /// The whole payload of a frame as the gateway decodes it (tests read what a client reads).
 #[cfg(test)]
 pub(crate) fn decoded(kind: StreamKind, raw: &[u8]) -> Option<Value> {
-    let text = match kind.framing() {
-        Framing::Sse => sse::payload(raw).ok()?,
-        Framing::Ndjson => utf8_lossy(raw),
-    };
-    serde_json::from_str(text.trim_ascii()).ok()
+    serde_json::from_str(json_text(kind, raw).ok()?.trim_ascii()).ok()
 }
 
 /// Adds a text delta; empty ones carry nothing to judge and are left out.

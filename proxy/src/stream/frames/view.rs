@@ -109,34 +109,36 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 pub(super) struct Read {
     pub deltas: Vec<ChoiceDelta>,
     pub finished: Vec<u32>,
-    /// More than one choice appears in the frame (its payload is kept to rewrite it).
-    pub several_choices: bool,
+    /// The whole payload, built only when the frame carries more than one choice: the one
+    /// frame that may have to be re-encoded without a blocked choice.
+    pub value: Option<Value>,
 }
 
 /// Reads a JSON frame's text, finishes and identity (into `meta`); `None` when it is not JSON.
 pub(super) fn read(json: &str, kind: StreamKind, meta: &mut StreamMeta) -> Option<Read> {
     let mut deltas = Vec::new();
-    let finished = match read_view(json, kind, meta, &mut deltas) {
-        Some(finished) => finished,
+    let (finished, parsed) = match read_view(json, kind, meta, &mut deltas) {
+        Some(finished) => (finished, None),
         None => {
             let value = serde_json::from_str::<Value>(json).ok()?;
             meta.observe(&value);
-            super::extract_value(&value, kind, &mut deltas)
+            (super::extract_value(&value, kind, &mut deltas), Some(value))
         }
     };
-    let first = deltas
-        .first()
-        .map(|d| d.choice)
-        .or(finished.first().copied());
-    let several_choices = deltas
+    let mut choices = deltas
         .iter()
         .map(|d| d.choice)
-        .chain(finished.iter().copied())
-        .any(|c| Some(c) != first);
+        .chain(finished.iter().copied());
+    let first = choices.next();
+    let value = if choices.any(|c| Some(c) != first) {
+        parsed.or_else(|| serde_json::from_str(json).ok())
+    } else {
+        None
+    };
     Some(Read {
         deltas,
         finished,
-        several_choices,
+        value,
     })
 }
 
