@@ -16,7 +16,7 @@
 //! value. What a rule treats as tainted is data (`flow.sources`, default: any value not built
 //! only from literals), so the engine knows no rule.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
@@ -104,6 +104,67 @@ pub(crate) struct Flow {
     /// When set, a tainted value fires only if its resolved text (`?` for unknown parts)
     /// matches: SQL keywords around a hole, say.
     pub value_text: Option<Regex>,
+    /// Words one of which the block's text must contain for any sink to match (see
+    /// [`sink_words`]); `None` when some sink gives no such word, and the rule always runs.
+    pub words: Option<Vec<String>>,
+}
+
+impl Flow {
+    /// Whether a sink of this rule can match anywhere in `code`. `false` is exact: no call or
+    /// assignment in the block can resolve to a sink path, so the rule can skip the block.
+    pub(crate) fn may_match(&self, code: &str) -> bool {
+        self.words
+            .as_ref()
+            .is_none_or(|words| words.iter().any(|w| code.contains(w.as_str())))
+    }
+}
+
+/// Paths built by [`Facts::raw_path`] from something other than the block's own text.
+const SYNTHETIC_WORDS: &[&str] = &["echo", "include"];
+
+/// The words that every path a sink regex (anchored, `^...$`) matches must end with, one per
+/// suffix literal: the last run of identifier characters of each literal.
+///
+/// Why a block without any of them cannot match: a resolved path ([`Facts::path`]) is made of
+/// runs of the block's own text (identifiers, import targets and `require` strings with some
+/// punctuation dropped), joined by `.`, `()` and `[]`; an identifier run of a path is therefore
+/// a piece of one identifier in the text, verbatim. The only names not taken from the text are
+/// the synthetic ones: `` ` `` for shell literals, which gives the words `` ` `` and `%x` (the
+/// forms they are written in), and `echo` for PHP's `print` and `include` for `require`
+/// (keywords PHP takes in any case), for which, as for a regex without a finite set of suffix
+/// literals, there is no word: `None`.
+pub(crate) fn sink_words(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Suffix).extract(&hir);
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut words: Vec<String> = Vec::new();
+    for literal in seq.literals()? {
+        let literal = std::str::from_utf8(literal.as_bytes()).ok()?;
+        if literal.ends_with('`') {
+            // Shell literals: Ruby's `` `...` `` and `%x(...)`, PHP's backticks.
+            for marker in ["`", "%x"] {
+                if !words.iter().any(|w| w == marker) {
+                    words.push(marker.to_string());
+                }
+            }
+            continue;
+        }
+        let trimmed = literal.trim_end_matches(|c: char| !ident(c));
+        let start = trimmed
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !ident(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let word = &trimmed[start..];
+        if word.is_empty() || SYNTHETIC_WORDS.contains(&word) {
+            return None;
+        }
+        if !words.iter().any(|w| w == word) {
+            words.push(word.to_string());
+        }
+    }
+    (!words.is_empty()).then_some(words)
 }
 
 /// Where a value must not arrive.
@@ -546,6 +607,11 @@ pub(crate) struct Facts<'t> {
     pub calls: Vec<Node<'t>>,
     pub assigns: Vec<(Node<'t>, Node<'t>)>,
     scopes: Scopes,
+    /// The resolved path of every call in `calls` and of every target in `assigns` (same
+    /// order), computed on first use: a path depends on the block only, not on the rule, and
+    /// every flow rule's sinks are matched against all of them.
+    call_paths: OnceCell<Vec<String>>,
+    assign_paths: OnceCell<Vec<String>>,
 }
 
 /// The functions that enclose each named node, computed in one walk: tree-sitter's
@@ -640,6 +706,8 @@ impl<'t> Facts<'t> {
             calls: Vec::new(),
             assigns: Vec::new(),
             scopes: Scopes::build(root),
+            call_paths: OnceCell::new(),
+            assign_paths: OnceCell::new(),
         };
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
@@ -649,6 +717,32 @@ impl<'t> Facts<'t> {
         }
         facts.calls.sort_by_key(|n| n.start_byte());
         facts
+    }
+
+    /// The resolved paths of `calls`, callee only (no trailing `()`), in the same order.
+    fn call_paths(&self) -> &[String] {
+        self.call_paths.get_or_init(|| {
+            self.calls
+                .iter()
+                .map(|&call| {
+                    let mut path = self.path(call);
+                    while path.ends_with("()") {
+                        path.truncate(path.len() - 2);
+                    }
+                    path
+                })
+                .collect()
+        })
+    }
+
+    /// The resolved paths of the targets in `assigns`, in the same order.
+    fn assign_paths(&self) -> &[String] {
+        self.assign_paths.get_or_init(|| {
+            self.assigns
+                .iter()
+                .map(|&(target, _)| self.path(target))
+                .collect()
+        })
     }
 
     fn bind(
@@ -1031,6 +1125,133 @@ impl<'t> Facts<'t> {
 
     /// The binding a use of `name` at `at` sees: the last one before it in the innermost scope
     /// that has one (outer scopes: any position, as module constants often follow functions).
+    /// The dotted path of a callee or member expression, with import aliases and simple
+    /// `x = module.attr` assignments resolved on its first segment.
+    pub(crate) fn path(&self, node: Node<'t>) -> String {
+        let raw = self.raw_path(node, 0);
+        let (head, rest) = match raw.find(['.', '(']) {
+            Some(i) => (&raw[..i], &raw[i..]),
+            None => (raw.as_str(), ""),
+        };
+        if let Some(full) = self.aliases.get(head) {
+            return format!("{full}{rest}");
+        }
+        // `put = requests.put` / `sp = subprocess`: an identifier bound to a path.
+        if let Some(binding) = self.lookup(head, node)
+            && let Some(value) = binding.value
+            && (is(value.kind(), MEMBERS) || is(value.kind(), IDENTS))
+            && !binding.augment
+            && text(value, self.code) != head
+        {
+            let inner = self.raw_path(value, 0);
+            let (ihead, irest) = match inner.find(['.', '(']) {
+                Some(i) => (&inner[..i], &inner[i..]),
+                None => (inner.as_str(), ""),
+            };
+            let inner = match self.aliases.get(ihead) {
+                Some(full) => format!("{full}{irest}"),
+                None => inner.clone(),
+            };
+            return format!("{inner}{rest}");
+        }
+        raw
+    }
+
+    fn raw_path(&self, node: Node<'t>, depth: usize) -> String {
+        let code = self.code;
+        if depth > 12 {
+            return "?".into();
+        }
+        let kind = node.kind();
+        if is(kind, MEMBERS) {
+            let object = node
+                .field("object")
+                .or_else(|| node.field("operand"))
+                .or_else(|| node.field("value"))
+                .or_else(|| node.field("expression"))
+                .or_else(|| node.field("path"))
+                .or_else(|| node.field("scope"))
+                .or_else(|| node.field("target"))
+                .or_else(|| node.named_child(0));
+            let field = node
+                .field("attribute")
+                .or_else(|| node.field("property"))
+                .or_else(|| node.field("field"))
+                .or_else(|| node.field("name"))
+                .or_else(|| node.field("suffix"))
+                .or_else(|| last_named(node));
+            let field_text = field
+                .map(|f| normalise_path(text(f, code)))
+                .unwrap_or_default();
+            let field_text = field_text.trim_start_matches('.').to_string();
+            return match object {
+                Some(o) if field.is_some_and(|f| f.id() != o.id()) => {
+                    format!("{}.{}", self.raw_path(o, depth + 1), field_text)
+                }
+                _ => normalise_path(text(node, code)),
+            };
+        }
+        match kind {
+            "subshell" | "shell_command_expression" => return "`".into(),
+            "echo_statement" | "print_intrinsic" => return "echo".into(),
+            "include_expression"
+            | "require_expression"
+            | "include_once_expression"
+            | "require_once_expression" => return "include".into(),
+            _ => {}
+        }
+        if is(kind, CALLS) {
+            let parts = call_parts(node, code);
+            // Ruby's `recv.m(...)`: receiver + method.
+            if kind == "call"
+                && let Some(recv) = node.field("receiver")
+            {
+                let m = node.field("method").map(|m| text(m, code)).unwrap_or("");
+                return format!("{}.{}()", self.raw_path(recv, depth + 1), m);
+            }
+            let base = parts
+                .callee
+                .map(|c| self.raw_path(c, depth + 1))
+                .unwrap_or_else(|| "?".into());
+            let prefix = if parts.is_new { "new " } else { "" };
+            // Java's `obj.m(...)`: object field + name.
+            if kind == "method_invocation"
+                && let Some(obj) = node.field("object")
+            {
+                return format!("{}.{}()", self.raw_path(obj, depth + 1), base);
+            }
+            return format!("{prefix}{base}()");
+        }
+        if is(kind, STRINGS) {
+            return "\"\"".into();
+        }
+        if kind == "navigation_suffix" {
+            return node
+                .field("suffix")
+                .map(|s| text(s, code).to_string())
+                .unwrap_or_else(|| normalise_path(text(node, code)));
+        }
+        if is(kind, SUBSCRIPTS) {
+            let object = node
+                .field("value")
+                .or_else(|| node.field("object"))
+                .or_else(|| node.field("operand"))
+                .or_else(|| node.field("array"))
+                .or_else(|| node.field("expression"))
+                .or_else(|| node.named_child(0));
+            return match object {
+                Some(o) => format!("{}[]", self.raw_path(o, depth + 1)),
+                None => "?[]".into(),
+            };
+        }
+        if is(kind, TRANSPARENT)
+            && let Some(inner) = node.named_child(0)
+        {
+            return self.raw_path(inner, depth + 1);
+        }
+        normalise_path(text(node, code))
+    }
+
     fn lookup(&self, name: &str, at: Node<'t>) -> Option<&Binding<'t>> {
         let candidates = self.bindings.get(name)?;
         let mut scopes = Vec::new();
@@ -1258,131 +1479,13 @@ impl<'a, 't> Evaluator<'a, 't> {
             .is_some_and(|s| s.is_match(path))
     }
 
-    /// The dotted path of a callee or member expression, with import aliases and simple
-    /// `x = module.attr` assignments resolved on its first segment.
+    /// The dotted path of a callee or member expression (see [`Facts::path`]).
     pub(crate) fn path(&self, node: Node<'t>) -> String {
-        let raw = self.raw_path(node, 0);
-        let (head, rest) = match raw.find(['.', '(']) {
-            Some(i) => (&raw[..i], &raw[i..]),
-            None => (raw.as_str(), ""),
-        };
-        if let Some(full) = self.facts.aliases.get(head) {
-            return format!("{full}{rest}");
-        }
-        // `put = requests.put` / `sp = subprocess`: an identifier bound to a path.
-        if let Some(binding) = self.facts.lookup(head, node)
-            && let Some(value) = binding.value
-            && (is(value.kind(), MEMBERS) || is(value.kind(), IDENTS))
-            && !binding.augment
-            && text(value, self.code()) != head
-        {
-            let inner = self.raw_path(value, 0);
-            let (ihead, irest) = match inner.find(['.', '(']) {
-                Some(i) => (&inner[..i], &inner[i..]),
-                None => (inner.as_str(), ""),
-            };
-            let inner = match self.facts.aliases.get(ihead) {
-                Some(full) => format!("{full}{irest}"),
-                None => inner.clone(),
-            };
-            return format!("{inner}{rest}");
-        }
-        raw
+        self.facts.path(node)
     }
 
     fn raw_path(&self, node: Node<'t>, depth: usize) -> String {
-        let code = self.code();
-        if depth > 12 {
-            return "?".into();
-        }
-        let kind = node.kind();
-        if is(kind, MEMBERS) {
-            let object = node
-                .field("object")
-                .or_else(|| node.field("operand"))
-                .or_else(|| node.field("value"))
-                .or_else(|| node.field("expression"))
-                .or_else(|| node.field("path"))
-                .or_else(|| node.field("scope"))
-                .or_else(|| node.field("target"))
-                .or_else(|| node.named_child(0));
-            let field = node
-                .field("attribute")
-                .or_else(|| node.field("property"))
-                .or_else(|| node.field("field"))
-                .or_else(|| node.field("name"))
-                .or_else(|| node.field("suffix"))
-                .or_else(|| last_named(node));
-            let field_text = field
-                .map(|f| normalise_path(text(f, code)))
-                .unwrap_or_default();
-            let field_text = field_text.trim_start_matches('.').to_string();
-            return match object {
-                Some(o) if field.is_some_and(|f| f.id() != o.id()) => {
-                    format!("{}.{}", self.raw_path(o, depth + 1), field_text)
-                }
-                _ => normalise_path(text(node, code)),
-            };
-        }
-        match kind {
-            "subshell" | "shell_command_expression" => return "`".into(),
-            "echo_statement" | "print_intrinsic" => return "echo".into(),
-            "include_expression"
-            | "require_expression"
-            | "include_once_expression"
-            | "require_once_expression" => return "include".into(),
-            _ => {}
-        }
-        if is(kind, CALLS) {
-            let parts = call_parts(node, code);
-            // Ruby's `recv.m(...)`: receiver + method.
-            if kind == "call"
-                && let Some(recv) = node.field("receiver")
-            {
-                let m = node.field("method").map(|m| text(m, code)).unwrap_or("");
-                return format!("{}.{}()", self.raw_path(recv, depth + 1), m);
-            }
-            let base = parts
-                .callee
-                .map(|c| self.raw_path(c, depth + 1))
-                .unwrap_or_else(|| "?".into());
-            let prefix = if parts.is_new { "new " } else { "" };
-            // Java's `obj.m(...)`: object field + name.
-            if kind == "method_invocation"
-                && let Some(obj) = node.field("object")
-            {
-                return format!("{}.{}()", self.raw_path(obj, depth + 1), base);
-            }
-            return format!("{prefix}{base}()");
-        }
-        if is(kind, STRINGS) {
-            return "\"\"".into();
-        }
-        if kind == "navigation_suffix" {
-            return node
-                .field("suffix")
-                .map(|s| text(s, code).to_string())
-                .unwrap_or_else(|| normalise_path(text(node, code)));
-        }
-        if is(kind, SUBSCRIPTS) {
-            let object = node
-                .field("value")
-                .or_else(|| node.field("object"))
-                .or_else(|| node.field("operand"))
-                .or_else(|| node.field("array"))
-                .or_else(|| node.field("expression"))
-                .or_else(|| node.named_child(0));
-            return match object {
-                Some(o) => format!("{}[]", self.raw_path(o, depth + 1)),
-                None => "?[]".into(),
-            };
-        }
-        if is(kind, TRANSPARENT)
-            && let Some(inner) = node.named_child(0)
-        {
-            return self.raw_path(inner, depth + 1);
-        }
-        normalise_path(text(node, code))
+        self.facts.raw_path(node, depth)
     }
 
     /// The value of an expression node.
@@ -1872,9 +1975,7 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
     for sink in &flow.sinks {
         match sink.kind {
             SinkKind::Call => {
-                for &call in &facts.calls {
-                    let path = ev.path(call);
-                    let bare = path.trim_end_matches("()");
+                for (&call, bare) in facts.calls.iter().zip(facts.call_paths()) {
                     if !sink.path.is_match(bare) {
                         continue;
                     }
@@ -1944,9 +2045,8 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
                 }
             }
             SinkKind::Assign => {
-                for &(target, value) in &facts.assigns {
-                    let path = ev.path(target);
-                    if sink.path.is_match(&path) && fires(&mut ev, flow, value) {
+                for (&(target, value), path) in facts.assigns.iter().zip(facts.assign_paths()) {
+                    if sink.path.is_match(path) && fires(&mut ev, flow, value) {
                         hits.push(Hit {
                             start: target.start_byte(),
                             end: value.end_byte(),

@@ -463,7 +463,21 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
     if value_text.is_some() && insecure_value.is_some() {
         return Err("use either `flow.text` (for tainted values) or `flow.insecure_value` (for constants), not both".into());
     }
+    // One word list for the rule: the union of its sinks' words, unless a sink has none.
+    let words = sinks
+        .iter()
+        .try_fold(Vec::new(), |mut all: Vec<String>, sink| {
+            let words = crate::flow::sink_words(sink.path.as_str())?;
+            all.extend(
+                words
+                    .into_iter()
+                    .filter(|w| !all.contains(w))
+                    .collect::<Vec<_>>(),
+            );
+            Some(all)
+        });
     Ok(Flow {
+        words,
         value_text,
         sources: path_regex("flow.sources", &raw.sources)?,
         sanitizers: path_regex("flow.sanitizers", &raw.sanitizers)?,

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use regex::RegexSet;
+use regex::{RegexSet, RegexSetBuilder};
 use serde::Serialize;
 use tree_sitter::{Node, Parser, Query, QueryCursor, StreamingIterator};
 
@@ -191,10 +191,20 @@ impl TextRules {
         }
         TextRules {
             rules: indexes,
-            set: RegexSet::new(patterns).ok(),
+            set: RegexSetBuilder::new(patterns)
+                .dfa_size_limit(SET_DFA_CACHE_BYTES)
+                .build()
+                .ok(),
         }
     }
 }
+
+/// The lazy-DFA cache of each whole-text set (per thread, grown only as states are needed).
+/// A language's set holds a few dozen patterns, some with bounded gaps (`.{0,200}`); in the
+/// default 2 MiB cache the DFA for a code block of a few KB thrashes, gives up, and the set
+/// runs on the PikeVM: that was 45% of the scan time of a 2 KB C# file (docs/bench-code-scan.md,
+/// 2026-12-07). 8 MiB holds every corpus file's states.
+const SET_DFA_CACHE_BYTES: usize = 8 << 20;
 
 /// The compiled rule set. Cheap to clone (an `Arc`), `Send + Sync`.
 #[derive(Debug, Clone)]
@@ -593,7 +603,14 @@ impl Scanner {
             .flow_rules
             .iter()
             .copied()
-            .filter(|&i| !options.disabled_rules.contains(&self.inner.rules[i].id))
+            .filter(|&i| {
+                let rule = &self.inner.rules[i];
+                !options.disabled_rules.contains(&rule.id)
+                    && match &rule.matcher {
+                        Matcher::Flow(spec) => spec.may_match(code),
+                        _ => true,
+                    }
+            })
             .collect();
         if !active.is_empty() {
             // One pass collects assignments, parameters, functions, imports and calls; each
@@ -814,5 +831,124 @@ mod text_rule_sets {
             }
         }
         assert!(matched > 0, "the texts exercise some rule");
+    }
+}
+
+#[cfg(test)]
+mod flow_prefilter {
+    use super::*;
+    use crate::flow::{Facts, sink_words};
+
+    #[test]
+    fn sink_words_are_the_last_identifier_of_each_suffix_literal() {
+        let words = |p: &str| {
+            sink_words(p).map(|mut w| {
+                w.sort();
+                w
+            })
+        };
+        assert_eq!(
+            words(r"^(?:(?:os\.system)|(?:subprocess\.(call|run|Popen)))$"),
+            Some(vec![
+                "Popen".into(),
+                "call".into(),
+                "run".into(),
+                "system".into()
+            ])
+        );
+        assert_eq!(
+            words(r"^(?:.*\.execute(Query)?)$"),
+            Some(vec!["execute".into(), "executeQuery".into()])
+        );
+        assert_eq!(words(r"^(?:new\s*Foo\[\])$"), Some(vec!["Foo".into()]));
+        // No finite suffix, a synthetic name, a path with no identifier at its end: no filter.
+        assert_eq!(words(r"^(?:\w+)$"), None);
+        assert_eq!(words(r"^(?:echo|print)$"), None);
+        assert_eq!(
+            words(r"^(?:system|`)$"),
+            Some(vec!["%x".into(), "`".into(), "system".into()])
+        );
+        assert_eq!(words(r"^(?:\.)$"), None);
+        assert_eq!(words(r"^(?:)$"), None);
+    }
+
+    fn parse(language: Language, code: &str) -> tree_sitter::Tree {
+        let mut parser = tree_sitter::Parser::new();
+        let grammar = if language == Language::Php && code.contains("<?php") {
+            Language::php_template_grammar()
+        } else {
+            language.grammar()
+        };
+        parser.set_language(&grammar).expect("grammar loads");
+        parser.parse(code, None).expect("parses")
+    }
+
+    /// Skipping a flow rule on a block without any of its sink words never loses a finding:
+    /// on every block of both corpora, a rule that `may_match` rules out finds nothing when it
+    /// runs anyway. And the filter does skip work: most rule/block pairs are ruled out.
+    #[test]
+    fn a_flow_rule_is_skipped_only_where_it_cannot_fire() {
+        let scanner = Scanner::builtin().expect("built-in rules");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["corpus/snippets", "corpus-independent/files"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("corpus dir") {
+                files.push(entry.expect("entry").path());
+            }
+        }
+        let (mut skipped, mut pairs) = (0usize, 0usize);
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("corpus file");
+            let (options, _) = crate::cli::options_for_input(Some(&path), None);
+            for block in scanner.blocks_of(&text, &options) {
+                let Some(language) = block.language else {
+                    continue;
+                };
+                let Some(compiled) = scanner.inner.by_language.get(&language) else {
+                    continue;
+                };
+                let tree = parse(language, &block.code);
+                let facts = Facts::collect(language, tree.root_node(), &block.code);
+                for &index in &compiled.flow_rules {
+                    let rule = &scanner.inner.rules[index];
+                    let Matcher::Flow(spec) = &rule.matcher else {
+                        continue;
+                    };
+                    pairs += 1;
+                    if spec.may_match(&block.code) {
+                        continue;
+                    }
+                    skipped += 1;
+                    assert!(
+                        crate::flow::find(&facts, spec).is_empty(),
+                        "{}: {} would fire but was skipped",
+                        path.display(),
+                        rule.id
+                    );
+                }
+            }
+        }
+        assert!(pairs > 0);
+        assert!(
+            skipped * 2 > pairs,
+            "only {skipped} of {pairs} rule/block pairs ruled out"
+        );
+    }
+
+    /// Every built-in flow rule has sink words: a rule without them runs on every block.
+    #[test]
+    fn every_builtin_flow_rule_has_sink_words() {
+        let scanner = Scanner::builtin().expect("built-in rules");
+        let without: Vec<&str> = scanner
+            .inner
+            .rules
+            .iter()
+            .filter(|r| matches!(&r.matcher, Matcher::Flow(spec) if spec.words.is_none()))
+            .map(|r| r.id.as_str())
+            .collect();
+        assert!(
+            without.is_empty(),
+            "flow rules without sink words: {without:?}"
+        );
     }
 }
