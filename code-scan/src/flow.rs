@@ -181,6 +181,8 @@ pub(crate) struct Sink {
     pub requires: Vec<(String, Regex)>,
     /// Keyword arguments whose constant value, when matching, makes the call safe.
     pub unless: Vec<(String, Regex)>,
+    /// Array literals in checked positions are argument vectors (no shell): not checked.
+    pub argv_arrays: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2034,6 +2036,9 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
                             ),
                             None => checked.extend(parts.positional.iter().copied()),
                         }
+                    }
+                    if sink.argv_arrays {
+                        checked.retain(|arg| !is(arg.kind(), ARRAYS));
                     }
                     // One finding per call, spanning the call (as a query rule's `@match`).
                     if checked.into_iter().any(|arg| fires(&mut ev, flow, arg)) {

@@ -134,6 +134,10 @@ struct RawSink {
     /// (`usedforsecurity: "False"`).
     #[serde(default)]
     unless: std::collections::BTreeMap<String, String>,
+    /// An array literal in a checked position is an argument vector, run without a shell
+    /// (Ruby's `Open3.pipeline(["grep", x])`), and is not checked; strings still are.
+    #[serde(default)]
+    argv_arrays: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -408,12 +412,13 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
         };
         if kind == SinkKind::Assign
             && (s.args.is_some()
+                || s.argv_arrays
                 || s.keyword.is_some()
                 || !s.requires.is_empty()
                 || !s.unless.is_empty())
         {
             return Err(format!(
-                "`{field}`: `args`, `keyword`, `requires` and `unless` apply to `call` sinks only; remove them"
+                "`{field}`: `args`, `argv_arrays`, `keyword`, `requires` and `unless` apply to `call` sinks only; remove them"
             ));
         }
         let path = path_regex(
@@ -450,6 +455,7 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
             keyword: s.keyword.clone(),
             requires,
             unless,
+            argv_arrays: s.argv_arrays,
         });
     }
     let insecure_value =

@@ -214,4 +214,17 @@ examples:
         .expect_err("flow with a query")
         .to_string();
     assert!(text.contains("use `flow` alone"), "{text}");
+    let argv_on_assign = rule
+        .replace("['shlex\\.quote(']", "['shlex\\.quote']")
+        .replace(
+            "    - call: 'os\\.system'\n",
+            "    - assign: '.*\\.innerHTML'\n      argv_arrays: true\n",
+        );
+    let text = Scanner::from_rule_files([("python/flow-broken.yaml", argv_on_assign.as_str())])
+        .expect_err("argv_arrays on an assignment sink")
+        .to_string();
+    assert!(
+        text.contains("flow.sinks[0]") && text.contains("`argv_arrays`"),
+        "{text}"
+    );
 }
