@@ -4,6 +4,7 @@ reported on it, a safe line is a false alarm when one is. Code Shield reports on
 issue. Prints a markdown table (per language, then overall).
 
 usage: python independent_codeshield.py code-scan/corpus-independent codeshield.json
+       python independent_codeshield.py code-scan/corpus-independent/batch2 codeshield-batch2.json
 """
 
 import json
@@ -11,8 +12,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-LANG = {".c": "c", ".cs": "csharp", ".go": "go", ".java": "java", ".js": "javascript",
-        ".py": "python", ".rb": "ruby", ".rs": "rust", ".swift": "swift"}
+LANG = {".c": "c", ".cpp": "cpp", ".cs": "csharp", ".go": "go", ".java": "java",
+        ".js": "javascript", ".kt": "kotlin", ".py": "python", ".rb": "ruby", ".rs": "rust",
+        ".swift": "swift", ".ts": "typescript"}
 
 
 def main() -> None:

@@ -3,7 +3,12 @@ Code Shield on the same files in the same run, and line-level recall/precision p
 for both (Warden's from code-scan/tests/independent.rs, Code Shield's from
 independent_codeshield.py), next to the baseline recorded before any rule change.
 
-usage: python report_independent.py OUT_MD WARDEN_JSON CODESHIELD_JSON WARDEN_TABLE CS_TABLE BASELINE
+usage: python report_independent.py OUT_MD WARDEN_JSON CODESHIELD_JSON WARDEN_TABLE CS_TABLE BASELINE \
+           [CS_TABLE_BATCH2 BASELINE_BATCH2]
+
+WARDEN_TABLE is the test's output: a table for batch 1, one for batch 2 and one for both. With
+the two optional arguments, a batch-2 section follows: Warden's baseline on batch 2 (recorded
+when it was frozen), and Code Shield on batch 2 in this run.
 """
 
 import json
@@ -11,6 +16,7 @@ import sys
 from pathlib import Path
 
 out_path, warden_path, cs_path, warden_table, cs_table, baseline = sys.argv[1:7]
+cs_table2, baseline2 = (sys.argv[7:9] + [None, None])[:2]
 warden = json.loads(Path(warden_path).read_text())
 cs = json.loads(Path(cs_path).read_text())
 
@@ -21,7 +27,8 @@ def fmt_us(us: float) -> str:
 
 def table_lines(path: str) -> str:
     rows = [l for l in Path(path).read_text().splitlines()
-            if l.startswith("language") or (len(l.split()) >= 9 and l.split()[1].isdigit())]
+            if l.startswith(("language", "== "))
+            or (len(l.split()) >= 9 and l.split()[1].isdigit())]
     return "\n".join(rows)
 
 
@@ -71,6 +78,23 @@ missed on these whole files (see the report of issue 15).
 {Path(cs_table).read_text().strip()}
 
 Code Shield errors recorded: {errors}.
+"""
+if cs_table2 and baseline2:
+    section += f"""
+### Batch 2 (`code-scan/corpus-independent/batch2`, frozen 2026-12-07)
+
+Warden's baseline on batch 2, recorded when it was frozen (before the rule changes that
+followed it):
+
+```
+{table_lines(baseline2)}
+```
+
+This run's Warden numbers for batch 2 and for both batches are in the "after" block above.
+
+Code Shield 1.0.1 on batch 2 (this run):
+
+{Path(cs_table2).read_text().strip()}
 """
 with open(out_path, "a") as f:
     f.write(section)
