@@ -181,3 +181,45 @@ async fn buffer_mode_cancels_the_upstream_when_the_client_leaves() {
 async fn async_mode_cancels_the_upstream_when_the_client_leaves() {
     check_mode(Mode::Async).await;
 }
+
+/// A client that leaves while the upstream has not yet sent its response head (a slow first
+/// token, a queue in front of the model): the gateway drops the exchange, the upstream
+/// connection closes, and it is counted as discarded rather than lost from the metrics.
+#[tokio::test]
+async fn a_client_that_leaves_before_the_response_head_discards_the_upstream_connection() {
+    for mode in [Mode::PassThrough, Mode::DefaultPreset] {
+        let env = env(mode).await;
+        let (path, body) = ROUTES[0];
+        let mut conn = TcpStream::connect(env.warden.addr())
+            .await
+            .expect("connect to warden");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: warden\r\ncontent-type: application/json\r\n\
+             x-mock-delay-ms: 30000\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        conn.write_all(head.as_bytes()).await.expect("send request");
+        eventually("the upstream has the request", || {
+            env.mock.requests().len() == 1
+        })
+        .await;
+        drop(conn);
+        let upstream = env.warden.gateway().upstream();
+        eventually(
+            &format!("{mode:?}: the connection counted as discarded"),
+            || {
+                upstream
+                    .stats()
+                    .discarded
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    == 1
+            },
+        )
+        .await;
+        assert_eq!(upstream.idle(), 0, "{mode:?}");
+        eventually("in-flight gauge back to zero", || {
+            env.warden.gateway().metrics().in_flight_requests.get() == 0
+        })
+        .await;
+    }
+}

@@ -46,8 +46,8 @@ impl PoolCollector {
             ),
             counter(
                 "warden_upstream_connections_discarded_total",
-                "Upstream connections closed after an exchange instead of pooled (upstream close, \
-                 a response dropped before its end such as a client that left, errors).",
+                "Upstream connections closed instead of pooled (upstream close, a response or the \
+                 wait for its head dropped early such as by a client that left, errors).",
                 |s| s.discarded.load(Ordering::Relaxed),
             ),
         ];

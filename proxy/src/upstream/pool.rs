@@ -85,8 +85,9 @@ pub struct PoolStats {
     /// Requests re-sent on another connection because a pooled one had closed before the
     /// request was written.
     pub retried: AtomicU64,
-    /// Connections closed after a response (upstream `Connection: close`, a response body
-    /// dropped before its end, errors) instead of being pooled.
+    /// Connections closed instead of being pooled: upstream `Connection: close`, a response
+    /// (or, before it, the wait for its head) dropped before its end, errors, a pooled
+    /// connection found closed when reused.
     pub discarded: AtomicU64,
 }
 
@@ -190,7 +191,7 @@ impl UpstreamPool {
             if reused {
                 self.inner.stats.reused.fetch_add(1, Ordering::Relaxed);
             }
-            match exchange(conn, request).await {
+            match exchange(conn, request, &self.inner.stats).await {
                 Ok((response, conn)) => {
                     let pool = Arc::downgrade(&self.inner);
                     return Ok(response.map(|incoming| UpstreamBody::new(incoming, conn, pool)));
@@ -317,12 +318,23 @@ struct Failed {
 async fn exchange(
     mut conn: Box<Conn>,
     request: Request<BoxBody>,
+    stats: &PoolStats,
 ) -> Result<(Response<Incoming>, Option<Box<Conn>>), Failed> {
     let response = conn.send.try_send_request(request);
     let mut response = std::pin::pin!(response);
+    // From here on the connection is counted as discarded unless it is handed on with the
+    // response: on an error, when the upstream closed it, and when this future is dropped
+    // before the head arrives (the client left while the upstream was still thinking).
+    let mut pending = Pending {
+        conn: Some(conn),
+        stats,
+    };
     let mut io_done = false;
     let result = poll_fn(|cx| {
-        if !io_done && Pin::new(&mut conn.io).poll(cx).is_ready() {
+        if !io_done
+            && let Some(conn) = pending.conn.as_mut()
+            && Pin::new(&mut conn.io).poll(cx).is_ready()
+        {
             io_done = true;
         }
         match response.as_mut().poll(cx) {
@@ -335,7 +347,7 @@ async fn exchange(
     })
     .await;
     match result {
-        Some(Ok(response)) => Ok((response, (!io_done).then_some(conn))),
+        Some(Ok(response)) => Ok((response, if io_done { None } else { pending.keep() })),
         Some(Err(mut err)) => {
             let request = err.take_message();
             Err(Failed {
@@ -347,6 +359,27 @@ async fn exchange(
             error: UpstreamError::Closed,
             request: None,
         }),
+    }
+}
+
+/// A connection in the middle of an exchange; dropped without [`Pending::keep`], it counts as
+/// discarded.
+struct Pending<'a> {
+    conn: Option<Box<Conn>>,
+    stats: &'a PoolStats,
+}
+
+impl Pending<'_> {
+    fn keep(mut self) -> Option<Box<Conn>> {
+        self.conn.take()
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if self.conn.take().is_some() {
+            self.stats.discarded.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
