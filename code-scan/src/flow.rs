@@ -1125,10 +1125,9 @@ impl<'t> Facts<'t> {
         }
     }
 
-    /// The binding a use of `name` at `at` sees: the last one before it in the innermost scope
-    /// that has one (outer scopes: any position, as module constants often follow functions).
-    /// The dotted path of a callee or member expression, with import aliases and simple
-    /// `x = module.attr` assignments resolved on its first segment.
+    /// The dotted path of a callee or member expression, with import aliases, simple
+    /// `x = module.attr` assignments and `x = new T(...)` constructions (`new T()`) resolved on
+    /// its first segment.
     pub(crate) fn path(&self, node: Node<'t>) -> String {
         let raw = self.raw_path(node, 0);
         let (head, rest) = match raw.find(['.', '(']) {
@@ -1141,7 +1140,12 @@ impl<'t> Facts<'t> {
         // `put = requests.put` / `sp = subprocess`: an identifier bound to a path.
         if let Some(binding) = self.lookup(head, node)
             && let Some(value) = binding.value
-            && (is(value.kind(), MEMBERS) || is(value.kind(), IDENTS))
+            && (is(value.kind(), MEMBERS)
+                || is(value.kind(), IDENTS)
+                || matches!(
+                    value.kind(),
+                    "object_creation_expression" | "new_expression"
+                ))
             && !binding.augment
             && text(value, self.code) != head
         {
@@ -1254,6 +1258,8 @@ impl<'t> Facts<'t> {
         normalise_path(text(node, code))
     }
 
+    /// The binding a use of `name` at `at` sees: the last one before it in the innermost scope
+    /// that has one (outer scopes: any position, as module constants often follow functions).
     fn lookup(&self, name: &str, at: Node<'t>) -> Option<&Binding<'t>> {
         let candidates = self.bindings.get(name)?;
         let mut scopes = Vec::new();
