@@ -5,6 +5,7 @@ issue. Prints a markdown table (per language, then overall).
 
 usage: python independent_codeshield.py code-scan/corpus-independent codeshield.json
        python independent_codeshield.py code-scan/corpus-independent/batch2 codeshield-batch2.json
+       python independent_codeshield.py code-scan/corpus-independent/batch3 codeshield-batch3.json
 """
 
 import json

@@ -4,11 +4,11 @@ for both (Warden's from code-scan/tests/independent.rs, Code Shield's from
 independent_codeshield.py), next to the baseline recorded before any rule change.
 
 usage: python report_independent.py OUT_MD WARDEN_JSON CODESHIELD_JSON WARDEN_TABLE CS_TABLE BASELINE \
-           [CS_TABLE_BATCH2 BASELINE_BATCH2]
+           [CS_TABLE_BATCH2 BASELINE_BATCH2 [CS_TABLE_BATCH3 BASELINE_BATCH3]]
 
-WARDEN_TABLE is the test's output: a table for batch 1, one for batch 2 and one for both. With
-the two optional arguments, a batch-2 section follows: Warden's baseline on batch 2 (recorded
-when it was frozen), and Code Shield on batch 2 in this run.
+WARDEN_TABLE is the test's output: a table for each of batches 1, 2 and 3 and one for all. With
+the optional arguments, a section per held-out batch follows: Warden's baseline on it (recorded
+when it was frozen), and Code Shield on it in this run.
 """
 
 import json
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 out_path, warden_path, cs_path, warden_table, cs_table, baseline = sys.argv[1:7]
-cs_table2, baseline2 = (sys.argv[7:9] + [None, None])[:2]
+cs_table2, baseline2, cs_table3, baseline3 = (sys.argv[7:11] + [None] * 4)[:4]
 warden = json.loads(Path(warden_path).read_text())
 cs = json.loads(Path(cs_path).read_text())
 
@@ -90,11 +90,28 @@ followed it):
 {table_lines(baseline2)}
 ```
 
-This run's Warden numbers for batch 2 and for both batches are in the "after" block above.
+This run's Warden numbers for batch 2 and for all batches are in the "after" block above.
 
 Code Shield 1.0.1 on batch 2 (this run):
 
 {Path(cs_table2).read_text().strip()}
+"""
+if cs_table3 and baseline3:
+    section += f"""
+### Batch 3 (`code-scan/corpus-independent/batch3`, frozen 2026-12-07)
+
+Warden's baseline on batch 3, recorded when it was frozen (rules as at fb356e6), and Code
+Shield's on the same day:
+
+```
+{table_lines(baseline3)}
+```
+
+This run's Warden numbers for batch 3 are in the "after" block above.
+
+Code Shield 1.0.1 on batch 3 (this run):
+
+{Path(cs_table3).read_text().strip()}
 """
 with open(out_path, "a") as f:
     f.write(section)

@@ -39,10 +39,14 @@ IND="code-scan/corpus-independent"
 "$VENV/bin/python" bench/code-scan/codeshield_bench.py "$IND" "$CS_ITER" > "$OUT/codeshield-independent.json" 2> "$OUT/codeshield-independent.log"
 cargo test -q -p warden-code-scan --test independent -- --nocapture > "$OUT/warden-independent.txt" 2>&1
 python3 bench/code-scan/independent_codeshield.py "$IND" "$OUT/codeshield-independent.json" > "$OUT/codeshield-independent.md"
-# Batch 2 (frozen 2026-12-07): Code Shield scored on it too; Warden's three tables come from the test above.
+# Batch 2 (frozen 2026-12-07): Code Shield scored on it too; Warden's tables (batch 1, 2, 3, all) come from the test above.
 "$VENV/bin/python" bench/code-scan/codeshield_bench.py "$IND/batch2" "$CS_ITER" > "$OUT/codeshield-independent-batch2.json" 2> "$OUT/codeshield-independent-batch2.log"
 python3 bench/code-scan/independent_codeshield.py "$IND/batch2" "$OUT/codeshield-independent-batch2.json" > "$OUT/codeshield-independent-batch2.md"
+# Batch 3 (frozen 2026-12-07): likewise.
+"$VENV/bin/python" bench/code-scan/codeshield_bench.py "$IND/batch3" "$CS_ITER" > "$OUT/codeshield-independent-batch3.json" 2> "$OUT/codeshield-independent-batch3.log"
+python3 bench/code-scan/independent_codeshield.py "$IND/batch3" "$OUT/codeshield-independent-batch3.json" > "$OUT/codeshield-independent-batch3.md"
 python3 bench/code-scan/report_independent.py docs/bench-code-scan.md "$OUT/warden-independent.json" \
   "$OUT/codeshield-independent.json" "$OUT/warden-independent.txt" "$OUT/codeshield-independent.md" \
   bench/code-scan/results/independent-baseline.txt \
-  "$OUT/codeshield-independent-batch2.md" bench/code-scan/results/independent-batch2-baseline.txt
+  "$OUT/codeshield-independent-batch2.md" bench/code-scan/results/independent-batch2-baseline.txt \
+  "$OUT/codeshield-independent-batch3.md" bench/code-scan/results/independent-batch3-baseline.txt
