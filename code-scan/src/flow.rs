@@ -1487,15 +1487,6 @@ impl<'a, 't> Evaluator<'a, 't> {
             .is_some_and(|s| s.is_match(path))
     }
 
-    /// The dotted path of a callee or member expression (see [`Facts::path`]).
-    pub(crate) fn path(&self, node: Node<'t>) -> String {
-        self.facts.path(node)
-    }
-
-    fn raw_path(&self, node: Node<'t>, depth: usize) -> String {
-        self.facts.raw_path(node, depth)
-    }
-
     /// The value of an expression node.
     pub(crate) fn eval(&mut self, node: Node<'t>) -> Val {
         self.eval_in(node, &HashMap::new(), 0)
@@ -1524,7 +1515,7 @@ impl<'a, 't> Evaluator<'a, 't> {
             return self.eval_name(node, env, depth);
         }
         if is(kind, MEMBERS) {
-            let path = self.path(node);
+            let path = self.facts.path(node);
             if self.is_source(&path) {
                 return Val::unknown(true);
             }
@@ -1565,8 +1556,8 @@ impl<'a, 't> Evaluator<'a, 't> {
             return self.unknown();
         }
         if is(kind, SUBSCRIPTS) {
-            let path = self.raw_path(node, 0);
-            if self.is_source(&path) || self.is_source(&self.path(node)) {
+            let path = self.facts.raw_path(node, 0);
+            if self.is_source(&path) || self.is_source(&self.facts.path(node)) {
                 return Val::unknown(true);
             }
             let object = node
@@ -1753,7 +1744,7 @@ impl<'a, 't> Evaluator<'a, 't> {
         if let Some(v) = env.get(&name) {
             return v.clone();
         }
-        if self.is_source(&self.path(node)) {
+        if self.is_source(&self.facts.path(node)) {
             return Val::unknown(true);
         }
         let Some(binding) = self.facts.lookup(&name, node) else {
@@ -1814,7 +1805,7 @@ impl<'a, 't> Evaluator<'a, 't> {
 
     fn eval_call(&mut self, node: Node<'t>, env: &HashMap<String, Val>, depth: usize) -> Val {
         let code = self.code();
-        let path = self.path(node);
+        let path = self.facts.path(node);
         let bare = path.trim_end_matches("()").to_string();
         if self.is_sanitizer(&bare) {
             return Val::clean();

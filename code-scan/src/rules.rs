@@ -472,15 +472,13 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
     // One word list for the rule: the union of its sinks' words, unless a sink has none.
     let words = sinks
         .iter()
-        .try_fold(Vec::new(), |mut all: Vec<String>, sink| {
-            let words = crate::flow::sink_words(sink.path.as_str())?;
-            all.extend(
-                words
-                    .into_iter()
-                    .filter(|w| !all.contains(w))
-                    .collect::<Vec<_>>(),
-            );
-            Some(all)
+        .map(|sink| crate::flow::sink_words(sink.path.as_str()))
+        .collect::<Option<Vec<_>>>()
+        .map(|per_sink| {
+            let mut all = per_sink.concat();
+            all.sort_unstable();
+            all.dedup();
+            all
         });
     Ok(Flow {
         words,

@@ -99,19 +99,27 @@ async fn env(mode: Mode) -> Env {
     }
 }
 
-/// Open a streamed request on a raw connection, wait until the upstream has started
-/// answering, then close the connection. Returns the instant of the close.
-async fn open_and_leave(env: &Env, path: &str, body: &str) -> Instant {
+/// Send a JSON `POST` on a raw connection (so the test can leave at any point), with `extra`
+/// header lines (each ending in `\r\n`) for the mock.
+async fn post_raw(env: &Env, path: &str, body: &str, extra: &str) -> TcpStream {
     let mut conn = TcpStream::connect(env.warden.addr())
         .await
         .expect("connect to warden");
     let head = format!(
         "POST {path} HTTP/1.1\r\nhost: warden\r\ncontent-type: application/json\r\n\
-         x-mock-gated: 1\r\nx-mock-frames: 50\r\ncontent-length: {}\r\n\r\n{body}",
+         {extra}content-length: {}\r\n\r\n{body}",
         body.len()
     );
     conn.write_all(head.as_bytes()).await.expect("send request");
+    conn
+}
+
+/// Open a streamed request on a raw connection, wait until the upstream has started
+/// answering, then close the connection. Returns the instant of the close.
+async fn open_and_leave(env: &Env, path: &str, body: &str) -> Instant {
+    // Counted before sending, so a first frame that comes back at once is not missed.
     let before = env.mock.frames_sent();
+    let conn = post_raw(env, path, body, "x-mock-gated: 1\r\nx-mock-frames: 50\r\n").await;
     eventually("the upstream sends its first frame", || {
         env.mock.frames_sent() > before
     })
@@ -190,15 +198,7 @@ async fn a_client_that_leaves_before_the_response_head_discards_the_upstream_con
     for mode in [Mode::PassThrough, Mode::DefaultPreset] {
         let env = env(mode).await;
         let (path, body) = ROUTES[0];
-        let mut conn = TcpStream::connect(env.warden.addr())
-            .await
-            .expect("connect to warden");
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nhost: warden\r\ncontent-type: application/json\r\n\
-             x-mock-delay-ms: 30000\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        conn.write_all(head.as_bytes()).await.expect("send request");
+        let conn = post_raw(&env, path, body, "x-mock-delay-ms: 30000\r\n").await;
         eventually("the upstream has the request", || {
             env.mock.requests().len() == 1
         })
