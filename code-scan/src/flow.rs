@@ -503,6 +503,29 @@ const PASS_THROUGH: &[&str] = &[
     "fmt",
 ];
 
+/// Calls that turn a string into bytes or characters in a named charset: the value is the
+/// receiver's or the arguments' text, without the charset (see [`is_charset`]).
+const ENCODERS: &[&str] = &[
+    "getBytes",
+    "GetBytes",
+    "toCharArray",
+    "ToCharArray",
+    "toByteArray",
+    "encodeToByteArray",
+    "data",
+];
+
+/// A charset or encoding named in a conversion call (`StandardCharsets.UTF_8`, `"UTF-8"`,
+/// `Encoding.ASCII`, `.utf8`, `Charsets.UTF_8`).
+fn is_charset(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "utf", "ascii", "charset", "encoding", "iso-8859", "iso_8859", "latin1", "unicode",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
 /// C functions that write a string into their first argument.
 const OUT_PARAMETER_WRITERS: &[&str] = &[
     "sprintf",
@@ -613,6 +636,8 @@ pub(crate) struct Facts<'t> {
     /// order), computed on first use: a path depends on the block only, not on the rule, and
     /// every flow rule's sinks are matched against all of them.
     call_paths: OnceCell<Vec<String>>,
+    /// Per call in `calls`: its [`Facts::deep_path`] where that differs from its path.
+    call_deep_paths: OnceCell<Vec<Option<String>>>,
     assign_paths: OnceCell<Vec<String>>,
 }
 
@@ -709,6 +734,7 @@ impl<'t> Facts<'t> {
             assigns: Vec::new(),
             scopes: Scopes::build(root),
             call_paths: OnceCell::new(),
+            call_deep_paths: OnceCell::new(),
             assign_paths: OnceCell::new(),
         };
         let mut stack = vec![root];
@@ -735,6 +761,58 @@ impl<'t> Facts<'t> {
                 })
                 .collect()
         })
+    }
+
+    /// The deep paths of `calls` (callee only), in the same order: `None` where a call's deep
+    /// path is its path.
+    fn call_deep_paths(&self) -> &[Option<String>] {
+        self.call_deep_paths.get_or_init(|| {
+            self.calls
+                .iter()
+                .zip(self.call_paths())
+                .map(|(&call, path)| {
+                    let mut deep = self.deep_path(call, 0)?;
+                    while deep.ends_with("()") {
+                        deep.truncate(deep.len() - 2);
+                    }
+                    (deep != *path).then_some(deep)
+                })
+                .collect()
+        })
+    }
+
+    /// The path of a call whose receiver variable is bound to another call
+    /// (`db = dbf.newDocumentBuilder(); db.parse(x)`), with the variable replaced by that call's
+    /// own path, recursively: `DocumentBuilderFactory.newInstance().newDocumentBuilder().parse()`.
+    /// [`Facts::path`] does not follow such bindings (a sink naming the variable's usual name,
+    /// `.*[Ss]hell\.evaluate`, would stop matching), so sinks are matched against both. Made of
+    /// the block's own text like any path, so sink words stay exact. `None` when the head is not
+    /// a variable bound to a call.
+    fn deep_path(&self, node: Node<'t>, depth: usize) -> Option<String> {
+        if depth > 6 {
+            return None;
+        }
+        let raw = self.raw_path(node, 0);
+        let (head, rest) = match raw.find(['.', '(']) {
+            Some(i) => (&raw[..i], &raw[i..]),
+            None => (raw.as_str(), ""),
+        };
+        if rest.is_empty() || self.aliases.contains_key(head) {
+            return None;
+        }
+        let binding = self.lookup(head, node)?;
+        let value = binding.value?;
+        if binding.augment
+            || binding.param
+            || !is(value.kind(), CALLS)
+            || text(value, self.code) == head
+        {
+            return None;
+        }
+        let inner = self
+            .deep_path(value, depth + 1)
+            .unwrap_or_else(|| self.path(value));
+        Some(format!("{inner}{rest}"))
     }
 
     /// The resolved paths of the targets in `assigns`, in the same order.
@@ -1861,14 +1939,21 @@ impl<'a, 't> Evaluator<'a, 't> {
                 .filter(|_| node.kind() == "method_invocation")
         });
         let mut pieces = Vec::new();
-        if let Some(r) = receiver {
+        // `"k".getBytes(UTF_8)`, `Encoding.UTF8.GetBytes("k")`, `"k".data(using: .utf8)`: the
+        // charset names how to encode, it is not part of the value.
+        let encoding = is(&last, ENCODERS);
+        let data = |n: &Node<'t>| !encoding || !is_charset(text(*n, code));
+        if let Some(r) = receiver.filter(data) {
             pieces.push(self.eval_in(r, env, depth + 1));
         }
-        for arg in &parts.positional {
+        for arg in parts.positional.iter().filter(|n| data(n)) {
             pieces.push(self.eval_in(*arg, env, depth + 1));
         }
-        for (_, v) in &parts.keywords {
+        for (_, v) in parts.keywords.iter().filter(|(_, n)| data(n)) {
             pieces.push(self.eval_in(*v, env, depth + 1));
+        }
+        if encoding {
+            return Val::join(pieces);
         }
         if is(&last, PASS_THROUGH) || node.kind() == "macro_invocation" {
             return Val::join(pieces);
@@ -1974,8 +2059,15 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
     for sink in &flow.sinks {
         match sink.kind {
             SinkKind::Call => {
-                for (&call, bare) in facts.calls.iter().zip(facts.call_paths()) {
-                    if !sink.path.is_match(bare) {
+                for ((&call, bare), deep) in facts
+                    .calls
+                    .iter()
+                    .zip(facts.call_paths())
+                    .zip(facts.call_deep_paths())
+                {
+                    if !sink.path.is_match(bare)
+                        && !deep.as_ref().is_some_and(|d| sink.path.is_match(d))
+                    {
                         continue;
                     }
                     let parts = call_parts(call, code);
