@@ -503,8 +503,9 @@ const PASS_THROUGH: &[&str] = &[
     "fmt",
 ];
 
-/// Calls that turn a string into bytes or characters in a named charset: the value is the
-/// receiver's or the arguments' text, without the charset (see [`is_charset`]).
+/// Calls that turn a string into bytes or characters in a named charset, or decode a
+/// Base64/hex literal: the value is the receiver's or the arguments' text without the charset
+/// or codec (see [`is_codec`]), so a literal stays a constant.
 const ENCODERS: &[&str] = &[
     "getBytes",
     "GetBytes",
@@ -513,17 +514,28 @@ const ENCODERS: &[&str] = &[
     "toByteArray",
     "encodeToByteArray",
     "data",
+    "decode",
+    "FromBase64String",
+    "FromHexString",
+    "parseHexBinary",
+    "parseBase64Binary",
+    "decodeHex",
+    "decodeBase64",
 ];
 
-/// A charset or encoding named in a conversion call (`StandardCharsets.UTF_8`, `"UTF-8"`,
-/// `Encoding.ASCII`, `.utf8`, `Charsets.UTF_8`).
-fn is_charset(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    [
-        "utf", "ascii", "charset", "encoding", "iso-8859", "iso_8859", "latin1", "unicode",
-    ]
-    .iter()
-    .any(|w| t.contains(w))
+/// A charset named in a conversion call (`StandardCharsets.UTF_8`, `"UTF-8"`, `Encoding.ASCII`,
+/// `.utf8`, `Charsets.UTF_8`) or the codec object of a decoding call (`Base64.getDecoder()`,
+/// `Convert`, `Hex`): not part of the converted value.
+fn is_codec(text: &str) -> bool {
+    static CODEC: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    CODEC
+        .get_or_init(|| {
+            Regex::new(
+                r#"(?i)^(?:[\w.]*\.)?(?:utf_?-?(?:8|16|16le|16be|32)|us_ascii|ascii|iso_8859_1|latin1|unicode|bigendianunicode|defaultcharset\(\))$|^"(?:utf-?8|utf-?16\w*|us-ascii|ascii|iso-8859-1|latin1)"$|^(?:[\w.]*\.)?charset\.forname\([^)]*\)$|^(?:java\.util\.)?base64\.get(?:mime|url)?decoder\(\)$|^(?:system\.)?convert$|^hex$|^datatypeconverter$|^base64$"#,
+            )
+            .expect("codec regex compiles")
+        })
+        .is_match(text.trim())
 }
 
 /// C functions that write a string into their first argument.
@@ -1942,7 +1954,7 @@ impl<'a, 't> Evaluator<'a, 't> {
         // `"k".getBytes(UTF_8)`, `Encoding.UTF8.GetBytes("k")`, `"k".data(using: .utf8)`: the
         // charset names how to encode, it is not part of the value.
         let encoding = is(&last, ENCODERS);
-        let data = |n: &Node<'t>| !encoding || !is_charset(text(*n, code));
+        let data = |n: &Node<'t>| !encoding || !is_codec(text(*n, code));
         if let Some(r) = receiver.filter(data) {
             pieces.push(self.eval_in(r, env, depth + 1));
         }
