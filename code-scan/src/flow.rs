@@ -501,6 +501,7 @@ const PASS_THROUGH: &[&str] = &[
     "formatted",
     "plus",
     "fmt",
+    "c_str",
 ];
 
 /// Calls that turn a string into bytes or characters in a named charset, or decode a
@@ -538,7 +539,7 @@ fn is_codec(text: &str) -> bool {
         .is_match(text.trim())
 }
 
-/// C functions that write a string into their first argument.
+/// C functions that write a string (or bytes) into their first argument.
 const OUT_PARAMETER_WRITERS: &[&str] = &[
     "sprintf",
     "snprintf",
@@ -556,6 +557,18 @@ const OUT_PARAMETER_WRITERS: &[&str] = &[
     "memmove",
     "strlcpy",
     "strlcat",
+    // Fill their first argument from outside: the buffer no longer holds its initialiser.
+    "fgets",
+    "fgetws",
+    "gets",
+    "fread",
+    "RAND_bytes",
+    "RAND_priv_bytes",
+    "RAND_pseudo_bytes",
+    "getrandom",
+    "getentropy",
+    "arc4random_buf",
+    "randombytes_buf",
 ];
 
 fn last_named(node: Node<'_>) -> Option<Node<'_>> {
@@ -1944,6 +1957,8 @@ impl<'a, 't> Evaluator<'a, 't> {
                 .or_else(|| c.field("value"))
                 .or_else(|| c.field("expression"))
                 .or_else(|| c.field("target"))
+                // C++'s `s.c_str()`: a field_expression's object is its `argument`.
+                .or_else(|| c.field("argument"))
                 .filter(|_| is(c.kind(), MEMBERS))
         });
         let receiver = receiver.or_else(|| node.field("receiver")).or_else(|| {
