@@ -502,6 +502,8 @@ const PASS_THROUGH: &[&str] = &[
     "plus",
     "fmt",
     "c_str",
+    "Array",
+    "Data",
 ];
 
 /// Calls that turn a string into bytes or characters in a named charset, or decode a
@@ -1617,10 +1619,36 @@ impl<'a, 't> Evaluator<'a, 't> {
         if is(kind, IDENTS) {
             return self.eval_name(node, env, depth);
         }
+        // Swift's `x!` / `x?`: the value of `x`.
+        if kind == "postfix_expression"
+            && self.facts.language == Language::Swift
+            && let Some(target) = node.field("target")
+        {
+            return self.eval_in(target, env, depth + 1);
+        }
+        // Swift's implicit member (`.TLSv10`, `.utf8`, `.nodeLoadExternalEntitiesAlways`): an
+        // enum case or static member named by the code, a constant.
+        if kind == "prefix_expression"
+            && self.facts.language == Language::Swift
+            && text(node, code).starts_with('.')
+        {
+            return Val::lit(text(node, code));
+        }
         if is(kind, MEMBERS) {
             let path = self.facts.path(node);
             if self.is_source(&path) {
                 return Val::unknown(true);
+            }
+            // Swift's `"key".utf8`: the string's code units, the string's value.
+            if self.facts.language == Language::Swift
+                && let Some(object) = node.field("target")
+                && is(object.kind(), STRINGS)
+                && matches!(
+                    path.rsplit('.').next(),
+                    Some("utf8" | "utf16" | "utf8CString" | "unicodeScalars")
+                )
+            {
+                return self.eval_in(object, env, depth + 1);
             }
             let raw = normalise_path(text(node, code));
             if let Some(v) = env.get(&raw) {
