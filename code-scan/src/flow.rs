@@ -504,6 +504,12 @@ const PASS_THROUGH: &[&str] = &[
     "c_str",
     "Array",
     "Data",
+    "arrayOf",
+    "listOf",
+    "byteArrayOf",
+    "charArrayOf",
+    "intArrayOf",
+    "mutableListOf",
 ];
 
 /// Calls that turn a string into bytes or characters in a named charset, or decode a
@@ -975,7 +981,12 @@ impl<'t> Facts<'t> {
                     .field("name")
                     .or_else(|| node.field("declarator"))
                     .or_else(|| node.field("pattern"))
-                    .or_else(|| node.named_child(0));
+                    .or_else(|| {
+                        // Kotlin's `const val` / `private val`: the modifiers come first.
+                        let mut cursor = node.walk();
+                        node.named_children(&mut cursor)
+                            .find(|c| c.kind() != "modifiers")
+                    });
                 if let Some(name_node) = name_node
                     && let Some(name) = declared_name(name_node, code)
                 {
@@ -1846,6 +1857,24 @@ impl<'a, 't> Evaluator<'a, 't> {
         let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         for child in children {
             let k = child.kind();
+            // Kotlin's `"... $name ..."`: the grammar splits it into the contents `$` and
+            // `name`; the second is the variable's value.
+            if self.facts.language == Language::Kotlin && k == "string_content" {
+                let t = text(child, code);
+                if t == "$" {
+                    continue;
+                }
+                let after_dollar = child
+                    .prev_named_sibling()
+                    .is_some_and(|p| p.kind() == "string_content" && text(p, code) == "$");
+                if after_dollar
+                    && t.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                    && t.chars().all(|c| c.is_alphanumeric() || c == '_')
+                {
+                    parts.push(self.eval_name(child, env, depth + 1));
+                    continue;
+                }
+            }
             if k.contains("content")
                 || k.contains("text")
                 || k.contains("fragment")
@@ -1987,6 +2016,12 @@ impl<'a, 't> Evaluator<'a, 't> {
                 .or_else(|| c.field("target"))
                 // C++'s `s.c_str()`: a field_expression's object is its `argument`.
                 .or_else(|| c.field("argument"))
+                // Kotlin's navigation_expression has no field names: the object comes first.
+                .or_else(|| {
+                    (c.kind() == "navigation_expression" && c.named_child_count() >= 2)
+                        .then(|| c.named_child(0))
+                        .flatten()
+                })
                 .filter(|_| is(c.kind(), MEMBERS))
         });
         let receiver = receiver.or_else(|| node.field("receiver")).or_else(|| {
