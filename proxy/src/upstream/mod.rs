@@ -2,6 +2,7 @@
 //! rewrite of a client request into the upstream request (hop-by-hop headers dropped, `Host`
 //! set, `x-forwarded-*` and `via` added).
 
+mod h1;
 mod metrics;
 pub mod pool;
 

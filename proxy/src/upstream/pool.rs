@@ -1,13 +1,16 @@
 //! The upstream connection pool: HTTP/1.1 connections to the one upstream, each driven by the
 //! task that serves the client.
 //!
-//! The non-obvious choice (ADR 008): a connection is not a task of its own. hyper's pooled
-//! client runs every connection in a spawned task and hands each decoded body chunk to the
-//! response body through a channel, so every streamed frame costs a cross-task wake-up and
-//! usually its own `write` to the client. Here the request's future and then its response body
-//! poll the connection themselves (hyper's low-level `client::conn::http1`), so reading the
-//! upstream and writing the client happen in the same task: the frames that one read brings
-//! in are all handed to the server before it flushes, and go out in one write, as nginx does.
+//! The non-obvious choices (ADR 008, ADR 026): a connection is not a task of its own, and it
+//! speaks HTTP/1.1 through the gateway's own small codec ([`super::h1`]), not hyper's client.
+//! hyper's pooled client runs every connection in a spawned task and hands each decoded body
+//! chunk to the response body through a channel, so every streamed frame costs a cross-task
+//! wake-up and usually its own `write` to the client; its low-level connection still runs a
+//! dispatcher, a request channel and a body channel per exchange. Here the request's future
+//! writes the request and reads the response head on the socket itself, and the response body
+//! decodes its frames straight from the connection's read buffer, so reading the upstream and
+//! writing the client happen in the same task: the frames that one read brings in are all
+//! handed to the server before it flushes, and go out in one write, as nginx does.
 //! A connection that finished its exchange is parked in the pool (LIFO) and polled again by the
 //! next request that takes it; a reaper drops connections idle too long or closed by the
 //! upstream meanwhile. Each connection worker ([`crate::workers`]) has its own shard of the
@@ -16,27 +19,34 @@
 //! Dropping a response body mid-stream closes its connection, which is how a client that
 //! leaves cancels generation upstream.
 
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::{Request, Response, Uri};
 use http_body::{Body, Frame, SizeHint};
-use hyper::body::Incoming;
-use hyper::client::conn::http1;
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_util::io::poll_read_buf;
 use tower_service::Service;
 
+use super::h1::{self, BodyFraming, Chunked, Decoded, ProtocolError, RequestFraming};
 use crate::body::{BoxBody, BoxError};
 
-type Io = MaybeHttpsStream<TokioIo<TcpStream>>;
+/// The socket (TLS or not) with tokio's I/O traits.
+type Io = TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>;
+
+/// Bytes of request (head and body) gathered before they are written.
+const WRITE_HIGH_WATER: usize = 64 * 1024;
+/// Room made in a connection's read buffer before each read.
+const READ_CHUNK: usize = 16 * 1024;
 
 /// How the pool connects and how long it keeps idle connections.
 #[derive(Debug, Clone)]
@@ -67,12 +77,16 @@ impl Default for PoolOptions {
 pub enum UpstreamError {
     #[error("connecting to the upstream: {0}")]
     Connect(BoxError),
-    #[error("HTTP handshake with the upstream: {0}")]
-    Handshake(hyper::Error),
-    #[error("upstream request failed: {0}")]
-    Request(hyper::Error),
+    #[error("upstream connection failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("upstream protocol error: {0}")]
+    Protocol(#[from] ProtocolError),
+    #[error("reading the request body: {0}")]
+    Body(BoxError),
     #[error("the upstream closed the connection before answering")]
     Closed,
+    #[error("the upstream closed the connection before the end of the response body")]
+    Truncated,
 }
 
 /// Connection counters, read at scrape time.
@@ -101,7 +115,6 @@ struct Inner {
     /// Scheme and authority connected to.
     target: Uri,
     connector: HttpsConnector<HttpConnector>,
-    builder: http1::Builder,
     /// Idle connections, one list per shard.
     idle: Vec<Mutex<Vec<Idle>>>,
     options: PoolOptions,
@@ -119,10 +132,32 @@ impl std::fmt::Debug for Inner {
 }
 
 struct Conn {
-    send: http1::SendRequest<BoxBody>,
-    io: http1::Connection<Io, BoxBody>,
+    io: Io,
+    /// Bytes read from the upstream and not yet decoded.
+    read: BytesMut,
     /// The shard (worker) it was opened on and returns to.
     shard: usize,
+}
+
+impl Conn {
+    /// Whether a parked connection is still usable: open, and nothing arrived while it was
+    /// idle (a close, or stray bytes that no request asked for).
+    fn probe(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.read.is_empty() {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut byte);
+        Pin::new(&mut self.io).poll_read(cx, &mut buf).is_pending()
+    }
+
+    /// Read what the upstream has sent into `read`: `Ok(0)` when it closed the connection.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        if self.read.capacity() - self.read.len() < 1024 {
+            self.read.reserve(READ_CHUNK);
+        }
+        poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read)
+    }
 }
 
 struct Idle {
@@ -153,7 +188,6 @@ impl UpstreamPool {
         let inner = Arc::new(Inner {
             target,
             connector,
-            builder: http1::Builder::new(),
             idle: (0..=options.workers).map(|_| Mutex::default()).collect(),
             options,
             stats: PoolStats::default(),
@@ -175,13 +209,29 @@ impl UpstreamPool {
             .sum()
     }
 
-    /// Send `request` (origin-form URI, `Host` set) and wait for the response head. The
-    /// response body drives the connection; the connection returns to the pool when the body
-    /// ends.
+    /// Send `request` (origin-form URI, `Host` set, hop-by-hop headers removed) and wait for
+    /// the response head. The response body reads the connection; the connection returns to
+    /// the pool when the body ends.
     pub async fn send(
         &self,
-        mut request: Request<BoxBody>,
+        request: Request<BoxBody>,
     ) -> Result<Response<UpstreamBody>, UpstreamError> {
+        let (parts, body) = request.into_parts();
+        let framing = match body.size_hint().exact() {
+            Some(0) => RequestFraming::Empty,
+            Some(n) => RequestFraming::Length(n),
+            None => RequestFraming::Chunked,
+        };
+        let mut out = BytesMut::with_capacity(1024);
+        let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        h1::encode_head(&parts.method, target, &parts.headers, framing, &mut out);
+        let mut writer = RequestWriter {
+            out,
+            body: (framing != RequestFraming::Empty).then_some(body),
+            framing,
+            sent: 0,
+            wrote_any: false,
+        };
         loop {
             let (conn, reused) = match self.checkout().await {
                 Some(conn) => (conn, true),
@@ -191,26 +241,26 @@ impl UpstreamPool {
             if reused {
                 self.inner.stats.reused.fetch_add(1, Ordering::Relaxed);
             }
-            match exchange(conn, request, &self.inner.stats).await {
-                Ok((response, conn)) => {
+            match exchange(conn, &mut writer, &parts.method, &self.inner.stats).await {
+                Ok((head, conn)) => {
                     let pool = Arc::downgrade(&self.inner);
-                    return Ok(response.map(|incoming| UpstreamBody::new(incoming, conn, pool)));
+                    let (parts, ()) = head.response.into_parts();
+                    let body = UpstreamBody::new(conn, head.framing, head.keep_alive, pool);
+                    return Ok(Response::from_parts(parts, body));
                 }
                 // A pooled connection the upstream closed while it was idle, found out before
-                // the request was written: the request is untouched, send it on another one.
-                Err(Failed {
-                    request: Some(again),
-                    ..
-                }) if reused => {
+                // any byte of the request was written: send it on another one.
+                Err(UpstreamError::Io(_) | UpstreamError::Closed)
+                    if reused && !writer.wrote_any =>
+                {
                     self.inner.stats.retried.fetch_add(1, Ordering::Relaxed);
-                    request = again;
                 }
-                Err(failed) => return Err(failed.error),
+                Err(error) => return Err(error),
             }
         }
     }
 
-    /// The most recently parked connection that is still open and ready.
+    /// The most recently parked connection that is still open and clean.
     async fn checkout(&self) -> Option<Box<Conn>> {
         loop {
             let idle = {
@@ -222,16 +272,14 @@ impl UpstreamPool {
             }
             let mut conn = idle.conn;
             // Let the connection see a close (or stray bytes) that arrived while it was parked.
-            let open =
-                poll_fn(|cx| Poll::Ready(Pin::new(&mut conn.io).poll(cx).is_pending())).await;
-            if open && conn.send.is_ready() {
+            if poll_fn(|cx| Poll::Ready(conn.probe(cx))).await {
                 return Some(conn);
             }
         }
     }
 
     /// A new connection, boxed so that the exchange, the response body and the pool move a
-    /// pointer rather than hyper's connection state (over a kilobyte).
+    /// pointer rather than the connection's state.
     async fn connect(&self) -> Result<Box<Conn>, UpstreamError> {
         let mut connector = self.inner.connector.clone();
         poll_fn(|cx| connector.poll_ready(cx))
@@ -241,16 +289,10 @@ impl UpstreamPool {
             .call(self.inner.target.clone())
             .await
             .map_err(UpstreamError::Connect)?;
-        let (send, io) = self
-            .inner
-            .builder
-            .handshake(io)
-            .await
-            .map_err(UpstreamError::Handshake)?;
         self.inner.stats.opened.fetch_add(1, Ordering::Relaxed);
         Ok(Box::new(Conn {
-            send,
-            io,
+            io: TokioIo::new(io),
+            read: BytesMut::new(),
             shard: self.inner.shard(),
         }))
     }
@@ -299,8 +341,7 @@ fn spawn_reaper(pool: Weak<Inner>) {
             for shard in &pool.idle {
                 if let Ok(mut idle) = shard.lock() {
                     idle.retain_mut(|entry| {
-                        entry.since.elapsed() <= timeout
-                            && Pin::new(&mut entry.conn.io).poll(&mut cx).is_pending()
+                        entry.since.elapsed() <= timeout && entry.conn.probe(&mut cx)
                     });
                 }
             }
@@ -308,20 +349,130 @@ fn spawn_reaper(pool: Weak<Inner>) {
     });
 }
 
-struct Failed {
-    error: UpstreamError,
-    /// The request, when the connection failed before writing it.
-    request: Option<Request<BoxBody>>,
+/// How the request's write ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteEnd {
+    /// All of it was written.
+    Done,
+    /// The upstream started answering before the request was all written (an early error
+    /// such as 413): stop writing, read the answer, and do not reuse the connection.
+    Early,
 }
 
-/// Write `request` on `conn` and read the response head, polling the connection in this task.
+/// The request on its way out: the encoded bytes not yet written and the body not yet read.
+/// It survives a failed connection, so a request that no byte of was written can be retried.
+struct RequestWriter {
+    out: BytesMut,
+    body: Option<BoxBody>,
+    framing: RequestFraming,
+    /// Body bytes taken from `body`.
+    sent: u64,
+    /// Some bytes reached a connection: the request can no longer be retried.
+    wrote_any: bool,
+}
+
+impl RequestWriter {
+    /// Gather the body and write it with the head, watching the upstream for an early answer
+    /// while the socket or the client's body is not ready.
+    fn poll_write(
+        &mut self,
+        conn: &mut Conn,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<WriteEnd, UpstreamError>> {
+        loop {
+            while self.out.len() < WRITE_HIGH_WATER {
+                let Some(body) = self.body.as_mut() else {
+                    break;
+                };
+                match Pin::new(body).poll_frame(cx) {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            self.push(&data)?;
+                        }
+                    }
+                    Poll::Ready(Some(Err(err))) => {
+                        return Poll::Ready(Err(UpstreamError::Body(err)));
+                    }
+                    Poll::Ready(None) => {
+                        self.body = None;
+                        self.finish()?;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            if self.out.is_empty() {
+                if self.body.is_none() {
+                    return Poll::Ready(Ok(WriteEnd::Done));
+                }
+                return poll_early_answer(conn, cx);
+            }
+            match Pin::new(&mut conn.io).poll_write(cx, &self.out) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(
+                        std::io::Error::from(std::io::ErrorKind::WriteZero).into()
+                    ));
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.out.advance(n);
+                    self.wrote_any = true;
+                }
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
+                Poll::Pending => return poll_early_answer(conn, cx),
+            }
+        }
+    }
+
+    fn push(&mut self, data: &[u8]) -> Result<(), UpstreamError> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.sent += data.len() as u64;
+        match self.framing {
+            RequestFraming::Chunked => h1::encode_chunk(data, &mut self.out),
+            RequestFraming::Length(n) if self.sent <= n => self.out.put_slice(data),
+            _ => {
+                return Err(UpstreamError::Body(
+                    "the request body is longer than its declared length".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), UpstreamError> {
+        match self.framing {
+            RequestFraming::Chunked => self.out.put_slice(h1::LAST_CHUNK),
+            RequestFraming::Length(n) if self.sent != n => {
+                return Err(UpstreamError::Body(
+                    "the request body ended before its declared length".into(),
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// While the request cannot be written, watch for the upstream answering (or closing) early.
+fn poll_early_answer(
+    conn: &mut Conn,
+    cx: &mut Context<'_>,
+) -> Poll<Result<WriteEnd, UpstreamError>> {
+    match conn.poll_fill(cx) {
+        Poll::Pending => Poll::Pending,
+        Poll::Ready(Ok(0)) => Poll::Ready(Err(UpstreamError::Closed)),
+        Poll::Ready(Ok(_)) => Poll::Ready(Ok(WriteEnd::Early)),
+        Poll::Ready(Err(err)) => Poll::Ready(Err(err.into())),
+    }
+}
+
+/// Write the request on `conn` and read the response head, in this task.
 async fn exchange(
-    mut conn: Box<Conn>,
-    request: Request<BoxBody>,
+    conn: Box<Conn>,
+    writer: &mut RequestWriter,
+    method: &http::Method,
     stats: &PoolStats,
-) -> Result<(Response<Incoming>, Option<Box<Conn>>), Failed> {
-    let response = conn.send.try_send_request(request);
-    let mut response = std::pin::pin!(response);
+) -> Result<(h1::Head, Box<Conn>), UpstreamError> {
     // From here on the connection is counted as discarded unless it is handed on with the
     // response: on an error, when the upstream closed it, and when this future is dropped
     // before the head arrives (the client left while the upstream was still thinking).
@@ -329,37 +480,30 @@ async fn exchange(
         conn: Some(conn),
         stats,
     };
-    let mut io_done = false;
-    let result = poll_fn(|cx| {
-        if !io_done
-            && let Some(conn) = pending.conn.as_mut()
-            && Pin::new(&mut conn.io).poll(cx).is_ready()
-        {
-            io_done = true;
-        }
-        match response.as_mut().poll(cx) {
-            Poll::Ready(result) => Poll::Ready(Some(result)),
-            // The connection ended without completing the exchange (hyper answers the request
-            // with an error when that happens; this is a guard against waiting forever).
-            Poll::Pending if io_done => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
+    let conn = pending.conn.as_mut().ok_or(UpstreamError::Closed)?;
+    let end = poll_fn(|cx| writer.poll_write(conn, cx)).await?;
+    if end == WriteEnd::Done {
+        poll_fn(|cx| Pin::new(&mut conn.io).poll_flush(cx)).await?;
+    }
+    let mut head = poll_fn(|cx| {
+        loop {
+            match h1::parse_head(&mut conn.read, method) {
+                Ok(Some(head)) => return Poll::Ready(Ok(head)),
+                Ok(None) => {}
+                Err(err) => return Poll::Ready(Err(UpstreamError::from(err))),
+            }
+            match conn.poll_fill(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(UpstreamError::Closed)),
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err.into())),
+            }
         }
     })
-    .await;
-    match result {
-        Some(Ok(response)) => Ok((response, if io_done { None } else { pending.keep() })),
-        Some(Err(mut err)) => {
-            let request = err.take_message();
-            Err(Failed {
-                error: UpstreamError::Request(err.into_error()),
-                request,
-            })
-        }
-        None => Err(Failed {
-            error: UpstreamError::Closed,
-            request: None,
-        }),
-    }
+    .await?;
+    head.keep_alive &= end == WriteEnd::Done;
+    let conn = pending.keep().ok_or(UpstreamError::Closed)?;
+    Ok((head, conn))
 }
 
 /// A connection in the middle of an exchange; dropped without [`Pending::keep`], it counts as
@@ -383,47 +527,56 @@ impl Drop for Pending<'_> {
     }
 }
 
-/// A response body from the pool: polling it drives its connection, and the connection goes
-/// back to the pool once the body has ended. Dropping it early closes the connection.
+/// Where a response body's decoding stands.
+#[derive(Debug, Clone, Copy)]
+enum BodyState {
+    Length(u64),
+    Chunked(Chunked),
+    UntilClose,
+    /// Ended (or failed): nothing more to read.
+    Done,
+}
+
+/// A response body from the pool: polling it reads and decodes its connection, and the
+/// connection goes back to the pool once the body has ended. Dropping it early closes the
+/// connection.
 pub struct UpstreamBody {
-    incoming: Incoming,
     conn: Option<Box<Conn>>,
+    state: BodyState,
+    /// The connection may carry another exchange after this body.
+    keep_alive: bool,
     pool: Weak<Inner>,
 }
 
 impl std::fmt::Debug for UpstreamBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UpstreamBody")
+            .field("state", &self.state)
             .field("pooled", &self.conn.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl UpstreamBody {
-    fn new(incoming: Incoming, conn: Option<Box<Conn>>, pool: Weak<Inner>) -> UpstreamBody {
+    fn new(conn: Box<Conn>, framing: BodyFraming, keep_alive: bool, pool: Weak<Inner>) -> Self {
+        let state = match framing {
+            BodyFraming::Empty => BodyState::Done,
+            BodyFraming::Length(n) => BodyState::Length(n),
+            BodyFraming::Chunked => BodyState::Chunked(Chunked::Size),
+            BodyFraming::UntilClose => BodyState::UntilClose,
+        };
         let mut body = UpstreamBody {
-            incoming,
-            conn,
+            conn: Some(conn),
+            state,
+            keep_alive,
             pool,
         };
-        if body.incoming.is_end_stream() {
+        if matches!(body.state, BodyState::Done) {
             // No body to read (204, 304, HEAD, `Content-Length: 0`): the server may never poll
             // it, so hand the connection back now.
-            let mut cx = Context::from_waker(std::task::Waker::noop());
-            body.release(&mut cx);
+            body.release();
         }
         body
-    }
-
-    /// Poll the connection, so bytes the upstream sent are read and decoded into `incoming`.
-    fn drive(&mut self, cx: &mut Context<'_>) {
-        if let Some(conn) = &mut self.conn
-            && Pin::new(&mut conn.io).poll(cx).is_ready()
-        {
-            // Finished (the upstream closes after this response) or failed (`incoming` reports
-            // the error): never polled again.
-            self.discard();
-        }
     }
 
     fn discard(&mut self) {
@@ -434,19 +587,23 @@ impl UpstreamBody {
         }
     }
 
-    /// The body has ended: let the connection settle into its idle state and park it.
-    fn release(&mut self, cx: &mut Context<'_>) {
-        let Some(mut conn) = self.conn.take() else {
-            return;
-        };
-        let Some(pool) = self.pool.upgrade() else {
-            return;
-        };
-        if Pin::new(&mut conn.io).poll(cx).is_ready() || conn.send.is_closed() {
-            pool.stats.discarded.fetch_add(1, Ordering::Relaxed);
+    /// The body has ended: park the connection if it can carry another exchange.
+    fn release(&mut self) {
+        self.state = BodyState::Done;
+        let reusable = self.keep_alive && self.conn.as_ref().is_some_and(|c| c.read.is_empty());
+        if !reusable {
+            self.discard();
             return;
         }
-        pool.park(conn);
+        if let (Some(conn), Some(pool)) = (self.conn.take(), self.pool.upgrade()) {
+            pool.park(conn);
+        }
+    }
+
+    fn fail(&mut self, error: UpstreamError) -> Poll<Option<Result<Frame<Bytes>, UpstreamError>>> {
+        self.state = BodyState::Done;
+        self.discard();
+        Poll::Ready(Some(Err(error)))
     }
 }
 
@@ -460,29 +617,72 @@ impl Drop for UpstreamBody {
 
 impl Body for UpstreamBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = UpstreamError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, UpstreamError>>> {
         let this = self.get_mut();
-        this.drive(cx);
-        let polled = Pin::new(&mut this.incoming).poll_frame(cx);
-        match &polled {
-            Poll::Ready(None) => this.release(cx),
-            Poll::Ready(Some(Ok(_))) if this.incoming.is_end_stream() => this.release(cx),
-            Poll::Ready(Some(Err(_))) => this.discard(),
-            _ => {}
+        loop {
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match &mut this.state {
+                BodyState::Done => return Poll::Ready(None),
+                BodyState::Length(left) => {
+                    if !conn.read.is_empty() {
+                        let take = usize::try_from(*left)
+                            .map_or(conn.read.len(), |l| l.min(conn.read.len()));
+                        let data = conn.read.split_to(take).freeze();
+                        *left -= take as u64;
+                        if *left == 0 {
+                            this.release();
+                        }
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+                BodyState::Chunked(decoder) => match decoder.decode(&mut conn.read) {
+                    Ok(Decoded::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
+                    Ok(Decoded::End) => {
+                        this.release();
+                        return Poll::Ready(None);
+                    }
+                    Ok(Decoded::NeedMore) => {}
+                    Err(err) => return this.fail(err.into()),
+                },
+                BodyState::UntilClose => {
+                    if !conn.read.is_empty() {
+                        let data = conn.read.split().freeze();
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+            }
+            match conn.poll_fill(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(0)) if matches!(this.state, BodyState::UntilClose) => {
+                    this.release();
+                    return Poll::Ready(None);
+                }
+                Poll::Ready(Ok(0)) => return this.fail(UpstreamError::Truncated),
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(err)) => return this.fail(err.into()),
+            }
         }
-        polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.incoming.is_end_stream()
+        matches!(self.state, BodyState::Done)
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.incoming.size_hint()
+        match self.state {
+            BodyState::Length(n) => SizeHint::with_exact(n),
+            BodyState::Done => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;
