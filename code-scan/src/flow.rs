@@ -510,6 +510,9 @@ const PASS_THROUGH: &[&str] = &[
     "charArrayOf",
     "intArrayOf",
     "mutableListOf",
+    "asList",
+    "of",
+    "singletonList",
 ];
 
 /// Calls that turn a string into bytes or characters in a named charset, or decode a
@@ -1867,11 +1870,17 @@ impl<'a, 't> Evaluator<'a, 't> {
                 let after_dollar = child
                     .prev_named_sibling()
                     .is_some_and(|p| p.kind() == "string_content" && text(p, code) == "$");
+                let name_len = t
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(t.len());
                 if after_dollar
+                    && name_len > 0
                     && t.starts_with(|c: char| c.is_alphabetic() || c == '_')
-                    && t.chars().all(|c| c.is_alphanumeric() || c == '_')
                 {
-                    parts.push(self.eval_name(child, env, depth + 1));
+                    // `term%'`: the name, then literal text.
+                    let (name, rest) = t.split_at(name_len);
+                    parts.push(self.eval_named(name.to_string(), child, env, depth + 1));
+                    parts.push(Val::lit(rest));
                     continue;
                 }
             }
@@ -1901,11 +1910,22 @@ impl<'a, 't> Evaluator<'a, 't> {
     fn eval_name(&mut self, node: Node<'t>, env: &HashMap<String, Val>, depth: usize) -> Val {
         let code = self.code();
         let name = normalise_path(text(node, code));
+        if self.is_source(&self.facts.path(node)) && !env.contains_key(&name) {
+            return Val::unknown(true);
+        }
+        self.eval_named(name, node, env, depth)
+    }
+
+    /// The value of the variable `name` as seen at `node` (the caller checks sources).
+    fn eval_named(
+        &mut self,
+        name: String,
+        node: Node<'t>,
+        env: &HashMap<String, Val>,
+        depth: usize,
+    ) -> Val {
         if let Some(v) = env.get(&name) {
             return v.clone();
-        }
-        if self.is_source(&self.facts.path(node)) {
-            return Val::unknown(true);
         }
         let Some(binding) = self.facts.lookup(&name, node) else {
             return self.unknown();

@@ -1,0 +1,11 @@
+#include <xercesc/parsers/XercesDOMParser.hpp>
+
+using namespace xercesc;
+
+DOMDocument *load_config(const char *path)
+{
+    XercesDOMParser *parser = new XercesDOMParser();
+    parser->setDoNamespaces(true);
+    parser->parse(path);
+    return parser->adoptDocument();
+}
