@@ -1879,7 +1879,11 @@ impl<'a, 't> Evaluator<'a, 't> {
                 {
                     // `term%'`: the name, then literal text.
                     let (name, rest) = t.split_at(name_len);
-                    parts.push(self.eval_named(name.to_string(), child, env, depth + 1));
+                    parts.push(if self.is_source(name) && !env.contains_key(name) {
+                        Val::unknown(true)
+                    } else {
+                        self.eval_named(name.to_string(), child, env, depth + 1)
+                    });
                     parts.push(Val::lit(rest));
                     continue;
                 }
