@@ -1599,6 +1599,30 @@ impl<'a, 't> Evaluator<'a, 't> {
         self.flow.sources.as_ref().is_some_and(|s| s.is_match(path))
     }
 
+    /// Whether a parameter's value is tainted: always when the rule lists no sources; else when
+    /// the sources list `(parameter)`, or `@Name` for an annotation or attribute the parameter
+    /// carries (`@RequestParam String q`, `[FromQuery] string q`: framework-bound request data).
+    fn param_is_source(&self, parameter: Node<'t>) -> bool {
+        if self.flow.sources.is_none() || self.is_source("(parameter)") {
+            return true;
+        }
+        // Kotlin keeps a parameter's annotations in the `parameter_modifiers` before it.
+        let start = parameter
+            .prev_named_sibling()
+            .filter(|p| p.kind() == "parameter_modifiers")
+            .map_or(parameter.start_byte(), |p| p.start_byte());
+        let t = &self.code()[start..parameter.end_byte()];
+        t.match_indices(['@', '['])
+            .filter_map(|(i, _)| {
+                let rest = &t[i + 1..];
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                (end > 0).then(|| &rest[..end])
+            })
+            .any(|name| self.is_source(&format!("@{name}")))
+    }
+
     fn is_sanitizer(&self, path: &str) -> bool {
         self.flow
             .sanitizers
@@ -1935,7 +1959,7 @@ impl<'a, 't> Evaluator<'a, 't> {
             return self.unknown();
         };
         if binding.param {
-            return Val::unknown(self.flow.sources.is_none() || self.is_source("(parameter)"));
+            return Val::unknown(self.param_is_source(binding.stmt));
         }
         let Some(value) = binding.value else {
             return self.unknown();
@@ -1971,7 +1995,7 @@ impl<'a, 't> Evaluator<'a, 't> {
             return self.unknown();
         };
         if binding.param {
-            return Val::unknown(self.flow.sources.is_none() || self.is_source("(parameter)"));
+            return Val::unknown(self.param_is_source(binding.stmt));
         }
         match binding.value {
             Some(value) => {
