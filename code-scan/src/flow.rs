@@ -2354,6 +2354,70 @@ mod tests {
         out
     }
 
+    /// A flow with one call sink checking `args` (all of them when `None`); constants matching
+    /// `insecure` fire when given, else any non-constant value.
+    fn one_sink(path: &str, args: Option<Vec<usize>>, insecure: Option<&str>) -> Flow {
+        Flow {
+            sources: None,
+            sanitizers: None,
+            sinks: vec![Sink {
+                kind: SinkKind::Call,
+                path: Regex::new(&format!("^(?:{path})$")).expect("sink regex"),
+                args,
+                keyword: None,
+                requires: Vec::new(),
+                unless: Vec::new(),
+                argv_arrays: false,
+            }],
+            insecure_value: insecure.map(|v| Regex::new(&format!("^(?:{v})$")).expect("value")),
+            value_text: None,
+            words: None,
+        }
+    }
+
+    /// The source lines of the hits of `flow` in `code`.
+    fn hit_lines(language: Language, code: &str, flow: &Flow) -> Vec<usize> {
+        let tree = parse(language, code);
+        let facts = Facts::collect(language, tree.root_node(), code);
+        find(&facts, flow)
+            .iter()
+            .map(|h| code[..h.start].lines().count().max(1))
+            .collect()
+    }
+
+    /// A receiver bound to a call is followed through that call's path (the deep path), and
+    /// only where the chain really starts at the named factory.
+    #[test]
+    fn sinks_match_a_receiver_bound_to_a_call_through_its_deep_path() {
+        let code = "class A {\n  void f(InputStream in, Other o) throws Exception {\n    DocumentBuilderFactory dbf = DocumentBuilderFactory.newInstance();\n    DocumentBuilder db = dbf.newDocumentBuilder();\n    db.parse(in);\n    DocumentBuilder other = o.newDocumentBuilder();\n    other.parse(in);\n  }\n}\n";
+        let flow = one_sink(
+            r"DocumentBuilderFactory\.newInstance\(\)\.newDocumentBuilder\(\)\.parse",
+            Some(vec![]),
+            None,
+        );
+        assert_eq!(hit_lines(Language::Java, code, &flow), vec![5]);
+    }
+
+    /// Charsets and codecs in conversion calls are not part of the value, so a literal stays a
+    /// constant through `getBytes(UTF_8)`, `Encoding.UTF8.GetBytes`, `Convert.FromBase64String`
+    /// and Swift's `data(using: .utf8)!` / `.utf8`; Kotlin's `$name` resolves the variable.
+    #[test]
+    fn literals_stay_constant_through_charset_conversions() {
+        let key = one_sink(r"new SecretKeySpec", Some(vec![0]), Some(".+"));
+        let java = "class A {\n  void f(byte[] raw) {\n    new SecretKeySpec(\"k3y\".getBytes(StandardCharsets.UTF_8), \"AES\");\n    new SecretKeySpec(raw, \"AES\");\n  }\n}\n";
+        assert_eq!(hit_lines(Language::Java, java, &key), vec![3]);
+        let iv = one_sink(r"new Aes", Some(vec![0]), Some(".+"));
+        let cs = "class A {\n  void F(string s) {\n    new Aes(Encoding.UTF8.GetBytes(\"fixed\"));\n    new Aes(Convert.FromBase64String(\"AAEC\"));\n    new Aes(Encoding.UTF8.GetBytes(s));\n  }\n}\n";
+        assert_eq!(hit_lines(Language::CSharp, cs, &iv), vec![3, 4]);
+        let mut sym = one_sink(r"SymmetricKey", None, Some(".+"));
+        sym.sinks[0].keyword = Some("data".into());
+        let swift = "let a = SymmetricKey(data: \"secret\".data(using: .utf8)!)\nlet b = SymmetricKey(data: Data(\"secret\".utf8))\nfunc f(s: String) { let c = SymmetricKey(data: s.data(using: .utf8)!) }\n";
+        assert_eq!(hit_lines(Language::Swift, swift, &sym), vec![1, 2]);
+        let sql = one_sink(r"db\.execSQL", Some(vec![0]), None);
+        let kt = "const val T = \"notes\"\nfun f(id: String) {\n    db.execSQL(\"DELETE FROM $T\")\n    db.execSQL(\"DELETE FROM t WHERE id = $id\")\n}\n";
+        assert_eq!(hit_lines(Language::Kotlin, kt, &sql), vec![4]);
+    }
+
     /// The scope index gives exactly what walking up the parents gives, for every node
     /// (anonymous ones included, which take the fallback).
     #[test]
