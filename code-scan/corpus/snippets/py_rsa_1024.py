@@ -1,0 +1,7 @@
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+KEY_BITS = 1024
+
+
+def new_signing_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
