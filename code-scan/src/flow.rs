@@ -390,6 +390,8 @@ const SUBSCRIPTS: &[&str] = &[
     "index_expression",
     "array_access",
     "element_access_expression",
+    // Go's `s[1:]`.
+    "slice_expression",
 ];
 
 const TRANSPARENT: &[&str] = &[
@@ -402,6 +404,8 @@ const TRANSPARENT: &[&str] = &[
     "value_argument",
     "expression_statement",
     "type_assertion_expression",
+    // Go's `[]byte(s)`: the value is the operand's.
+    "type_conversion_expression",
     "as_expression",
     "spread_element",
     "splat_argument",
