@@ -11,6 +11,7 @@ set -euo pipefail
 mode=${1:?mode: unary, sse20 or ndjson200}; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 rel=$root/target/release
+bin=${WARDEN_BIN:-$rel/warden}  # another build to compare: WARDEN_BIN=path
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
 case $mode in
@@ -31,7 +32,7 @@ for _ in $(seq 50); do [ -s "$tmp/mock.out" ] && break; sleep 0.1; done
 mock=$(head -1 "$tmp/mock.out" | awk '{print $NF}')
 port=$(free_port); admin=$(free_port)
 WARDEN_LOG=warn valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$tmp/cg.%p" \
-  "$rel/warden" serve --workers 1 --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" \
+  "$bin" serve --workers 1 --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" \
   --upstream "http://$mock" "$@" 2> "$tmp/vg.log" &
 vg=$!
 for _ in $(seq 120); do curl -fs -o /dev/null "http://127.0.0.1:$admin/healthz" && break; sleep 0.5; done

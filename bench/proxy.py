@@ -7,7 +7,7 @@ SSE and Ollama NDJSON of 20 and 200 frames) and concurrency, wrk runs for a fixe
 requests/s and p50/p99 latency come from wrk, CPU time per request from the proxy processes'
 utime+stime in /proc before and after.
 """
-import argparse, os, re, signal, socket, subprocess, sys, tempfile, time
+import argparse, os, re, signal, socket, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REL = os.path.join(ROOT, "target", "release")
@@ -83,6 +83,9 @@ def main():
                     help="also run Warden as a new user does: `warden serve --upstream URL` with no policy "
                          "file (the built-in default preset; with --before, the older binary too)")
     ap.add_argument("--haproxy", action="store_true", help="also run haproxy as a plain reverse proxy")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="measure each cell this many times, the targets' order rotating, and report "
+                         "medians (the machines are shared and noisy); adds a table of ratios to nginx")
     ap.add_argument("--modes", default="unary,sse20,sse200,ndjson20,ndjson200",
                     help="comma-separated: unary, sse20, sse200, ndjson20, ndjson200, sse16 (the old stream cell)")
     args = ap.parse_args()
@@ -230,18 +233,31 @@ backend be
 
         targets = [("direct", mock_port, [mock.pid]), ("warden", wport, [warden.pid]), ("nginx", nport, nginx_pids)] + extra_targets
         rows = []
+        ratios = []
         for mode in modes:
             route = mode_defs[mode][0]
             for c in concs:
                 # warm-up, so connection pools are filled
                 for name, port, _ in targets:
                     run_wrk(f"http://127.0.0.1:{port}{route}", scripts[mode], c, 1)
-                results = {}
-                for name, port, pids in targets:
-                    before = cpu_ticks(pids)
-                    reqs, rps, p50, p99 = run_wrk(f"http://127.0.0.1:{port}{route}", scripts[mode], c, args.duration)
-                    cpu = (cpu_ticks(pids) - before) / TICK
-                    results[name] = (rps, p50, p99, cpu * 1e6 / max(reqs, 1))
+                samples = {name: [] for name, _, _ in targets}
+                for r in range(args.repeats):
+                    shift = r % len(targets)
+                    for name, port, pids in targets[shift:] + targets[:shift]:
+                        before = cpu_ticks(pids)
+                        reqs, rps, p50, p99 = run_wrk(f"http://127.0.0.1:{port}{route}", scripts[mode], c, args.duration)
+                        cpu = (cpu_ticks(pids) - before) / TICK
+                        samples[name].append((rps, p50, p99, cpu * 1e6 / max(reqs, 1)))
+                results = {name: tuple(statistics.median(v[i] for v in vals) for i in range(4))
+                           for name, vals in samples.items()}
+                if "nginx" in samples:
+                    # Ratios per repeat (each against nginx's run in the same round), then the median.
+                    for name, vals in samples.items():
+                        if name in ("direct", "nginx"):
+                            continue
+                        cpu_ratio = statistics.median(v[3] / max(n[3], 1e-9) for v, n in zip(vals, samples["nginx"]))
+                        p99_diff = statistics.median(v[2] - n[2] for v, n in zip(vals, samples["nginx"]))
+                        ratios.append((mode, c, name, cpu_ratio, p99_diff))
                 base_p50 = results["direct"][1]
                 for name, _, _ in targets:
                     rps, p50, p99, cpu_us = results[name]
@@ -254,6 +270,14 @@ backend be
         for mode, c, name, rps, p50, p99, added, cpu in rows:
             cpu_s = "-" if cpu is None else f"{cpu:.1f}"
             print(f"| {mode} | {c} | {name} | {rps:.0f} | {p50:.3f} | {p99:.3f} | {added or '-'} | {cpu_s} |")
+        if args.repeats > 1 and ratios:
+            print()
+            print(f"Median over {args.repeats} rounds of the per-round ratio to nginx:")
+            print()
+            print("| mode | conc | target | CPU/req vs nginx | p99 minus nginx's (ms) |")
+            print("|---|---|---|---|---|")
+            for mode, c, name, cpu_ratio, p99_diff in ratios:
+                print(f"| {mode} | {c} | {name} | {cpu_ratio:.2f}x | {p99_diff:+.3f} |")
     finally:
         for p in procs:
             try:

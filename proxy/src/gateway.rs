@@ -58,10 +58,11 @@ pub struct Gateway {
 /// `x` as 16 lower-case hex digits (`format!` costs several times more per request).
 fn hex16(x: u64) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    (0..16)
-        .rev()
-        .map(|i| char::from(DIGITS[((x >> (i * 4)) & 0xf) as usize]))
-        .collect()
+    let mut out = String::with_capacity(16);
+    for i in (0..16).rev() {
+        out.push(char::from(DIGITS[((x >> (i * 4)) & 0xf) as usize]));
+    }
+    out
 }
 
 /// An error and its sources on one line, for the log.
@@ -313,15 +314,16 @@ impl Gateway {
         client: Option<SocketAddr>,
         ctx: &RequestContext,
     ) -> Result<Response<UpstreamBody>, GatewayError> {
-        upstream::prepare_request(&mut upstream_request, &self.target, client, &ctx.id).map_err(
-            |err| GatewayError::Internal {
-                detail: format!("building the upstream request: {err}"),
-            },
-        )?;
+        let forwarding =
+            upstream::prepare_request(&mut upstream_request, &self.target, client, &ctx.id)
+                .map_err(|err| GatewayError::Internal {
+                    detail: format!("building the upstream request: {err}"),
+                })?;
 
         let sent = Instant::now();
         let timeout = self.config.upstream_timeout;
-        let result = tokio::time::timeout(timeout, self.upstream.send(upstream_request)).await;
+        let result =
+            tokio::time::timeout(timeout, self.upstream.send(upstream_request, &forwarding)).await;
         let elapsed = sent.elapsed().as_secs_f64();
         self.route_metrics(ctx.route)
             .upstream_duration

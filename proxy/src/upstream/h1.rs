@@ -11,6 +11,8 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Response, StatusCode, Version};
 
+use super::Forwarding;
+
 /// Largest response head accepted (status line and headers).
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
 /// Most response headers accepted.
@@ -56,33 +58,102 @@ fn bodyless_method(method: &Method) -> bool {
     )
 }
 
-/// Write the request line and headers. `headers` must already be cleaned of hop-by-hop
-/// fields; any `content-length` or `transfer-encoding` in it is replaced by `framing`'s.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn put_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
+    out.put_slice(name);
+    out.put_slice(b": ");
+    out.put_slice(value);
+    out.put_slice(b"\r\n");
+}
+
+/// Write a list field: the client's values (empty ones dropped) and then the gateway's.
+fn put_list(out: &mut BytesMut, name: &HeaderName, headers: &HeaderMap, ours: &HeaderValue) {
+    out.put_slice(name.as_str().as_bytes());
+    out.put_slice(b": ");
+    for theirs in headers.get_all(name) {
+        if !theirs.is_empty() {
+            out.put_slice(theirs.as_bytes());
+            out.put_slice(b", ");
+        }
+    }
+    out.put_slice(ours.as_bytes());
+    out.put_slice(b"\r\n");
+}
+
+/// Write the request line and headers: the client's fields without the hop-by-hop ones (and
+/// those its `Connection` names), the gateway's [`Forwarding`] fields, and the body's framing
+/// (any `content-length` or `transfer-encoding` of the client's is replaced by `framing`'s).
 pub(crate) fn encode_head(
     method: &Method,
     target: &str,
     headers: &HeaderMap,
+    forwarding: &Forwarding,
     framing: RequestFraming,
     out: &mut BytesMut,
 ) {
-    out.reserve(64 + target.len() + headers.len() * 32);
+    out.reserve(256 + target.len() + headers.len() * 32);
     out.put_slice(method.as_str().as_bytes());
     out.put_u8(b' ');
     out.put_slice(if target.is_empty() { "/" } else { target }.as_bytes());
     out.put_slice(b" HTTP/1.1\r\n");
+    if let Some(host) = &forwarding.host {
+        put_field(out, b"host", host.as_bytes());
+    }
+    // Fields the client's `Connection` names are hop-by-hop too (RFC 9110 §7.6.1).
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim_ascii()).ok())
+        .collect();
     let mut declared_length = false;
+    let mut has_forwarded_for = false;
+    let mut has_via = false;
     for (name, value) in headers {
         if name == header::CONTENT_LENGTH {
             declared_length = true;
             continue;
         }
-        if name == header::TRANSFER_ENCODING {
+        if super::is_hop_by_hop(name)
+            || (!named.is_empty() && named.contains(name))
+            || (name == X_FORWARDED_PROTO && forwarding.proto.is_some())
+            || (name == header::HOST && forwarding.host.is_some())
+            || (name == X_REQUEST_ID && forwarding.request_id.is_some())
+        {
             continue;
         }
-        out.put_slice(name.as_str().as_bytes());
-        out.put_slice(b": ");
-        out.put_slice(value.as_bytes());
-        out.put_slice(b"\r\n");
+        if name == X_FORWARDED_FOR && forwarding.forwarded_for.is_some() {
+            has_forwarded_for = true;
+            continue;
+        }
+        if name == header::VIA && forwarding.via.is_some() {
+            has_via = true;
+            continue;
+        }
+        put_field(out, name.as_str().as_bytes(), value.as_bytes());
+    }
+    if let Some(ip) = &forwarding.forwarded_for {
+        if has_forwarded_for {
+            put_list(out, &X_FORWARDED_FOR, headers, ip);
+        } else {
+            put_field(out, X_FORWARDED_FOR.as_str().as_bytes(), ip.as_bytes());
+        }
+    }
+    if let Some(proto) = &forwarding.proto {
+        put_field(out, X_FORWARDED_PROTO.as_str().as_bytes(), proto.as_bytes());
+    }
+    if let Some(via) = &forwarding.via {
+        if has_via {
+            put_list(out, &header::VIA, headers, via);
+        } else {
+            put_field(out, b"via", via.as_bytes());
+        }
+    }
+    if let Some(id) = &forwarding.request_id {
+        put_field(out, X_REQUEST_ID.as_str().as_bytes(), id.as_bytes());
     }
     match framing {
         RequestFraming::Empty if declared_length || !bodyless_method(method) => {
@@ -201,9 +272,18 @@ pub(crate) fn parse_head(
             continue;
         }
         let head = buf.split_to(len).freeze();
-        let mut headers = HeaderMap::with_capacity(spans.len());
+        // Room for the fields the gateway adds on the way to the client (`via`, `x-request-id`).
+        let mut headers = HeaderMap::with_capacity(spans.len() + 2);
+        let mut fields = FramingFields::default();
         for &(ns, ne, vs, ve) in &spans {
-            let name = HeaderName::from_bytes(&head[ns..ne]).map_err(|_| ProtocolError::Header)?;
+            let (name, value) = (&head[ns..ne], &head[vs..ve]);
+            // The fields that frame the message are read here rather than looked up in the
+            // map; the hop-by-hop ones among them never reach it (the client's connection has
+            // its own framing).
+            if fields.read(name, value)? {
+                continue;
+            }
+            let name = HeaderName::from_bytes(name).map_err(|_| ProtocolError::Header)?;
             let value = HeaderValue::from_maybe_shared(head.slice(vs..ve))
                 .map_err(|_| ProtocolError::Header)?;
             headers.append(name, value);
@@ -213,8 +293,7 @@ pub(crate) fn parse_head(
         } else {
             Version::HTTP_11
         };
-        let mut keep_alive = connection_keeps_alive(&headers, version);
-        let framing = body_framing(method, status, &headers, &mut keep_alive)?;
+        let (framing, keep_alive) = fields.framing(method, status, version);
         let mut response = Response::new(());
         *response.status_mut() = status;
         *response.version_mut() = version;
@@ -236,76 +315,87 @@ pub(crate) fn parse_head(
     }
 }
 
-/// Whether a `Connection` header list names `token` (case-insensitive).
-fn connection_has(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+/// What a response head says about its framing and its connection (RFC 9112 §6.3, §9.3).
+#[derive(Debug, Default)]
+struct FramingFields {
+    /// The agreed `content-length`, if any.
+    length: Option<u64>,
+    /// A `transfer-encoding` was present, and whether its final coding is `chunked`.
+    transfer: Option<bool>,
+    close: bool,
+    keep_alive: bool,
 }
 
-fn connection_keeps_alive(headers: &HeaderMap, version: Version) -> bool {
-    if !headers.contains_key(header::CONNECTION) {
-        return version == Version::HTTP_11;
+impl FramingFields {
+    /// Take in one header; `true` when it is hop-by-hop framing that stays out of the map.
+    fn read(&mut self, name: &[u8], value: &[u8]) -> Result<bool, ProtocolError> {
+        if name.eq_ignore_ascii_case(b"content-length") {
+            for part in value.split(|&b| b == b',') {
+                let n = parse_decimal(part.trim_ascii()).ok_or(ProtocolError::ContentLength)?;
+                if self.length.is_some_and(|seen| seen != n) {
+                    return Err(ProtocolError::ContentLength);
+                }
+                self.length = Some(n);
+            }
+            return Ok(false);
+        }
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            let last = value.rsplit(|&b| b == b',').next().map(<[u8]>::trim_ascii);
+            self.transfer = Some(last.is_some_and(|c| c.eq_ignore_ascii_case(b"chunked")));
+            return Ok(true);
+        }
+        if name.eq_ignore_ascii_case(b"keep-alive") {
+            return Ok(true);
+        }
+        if name.eq_ignore_ascii_case(b"connection") {
+            let mut names_others = false;
+            for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    self.close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    self.keep_alive = true;
+                } else if !token.is_empty() {
+                    names_others = true;
+                }
+            }
+            // One that names other headers stays, so that the response's hop-by-hop cleaning
+            // removes those too.
+            return Ok(!names_others);
+        }
+        Ok(false)
     }
-    if version == Version::HTTP_11 {
-        !connection_has(headers, "close")
-    } else {
-        connection_has(headers, "keep-alive") && !connection_has(headers, "close")
-    }
-}
 
-fn body_framing(
-    method: &Method,
-    status: StatusCode,
-    headers: &HeaderMap,
-    keep_alive: &mut bool,
-) -> Result<BodyFraming, ProtocolError> {
-    if *method == Method::HEAD
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-    {
-        return Ok(BodyFraming::Empty);
-    }
-    if headers.contains_key(header::TRANSFER_ENCODING) {
-        // Transfer-Encoding wins over Content-Length; a message with both is suspect (request
-        // smuggling), so its connection is not reused.
-        if headers.contains_key(header::CONTENT_LENGTH) {
-            *keep_alive = false;
+    /// The body's framing and whether the connection may be reused after it.
+    fn framing(
+        &self,
+        method: &Method,
+        status: StatusCode,
+        version: Version,
+    ) -> (BodyFraming, bool) {
+        let mut keep_alive = !self.close && (version == Version::HTTP_11 || self.keep_alive);
+        if *method == Method::HEAD
+            || status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED
+        {
+            return (BodyFraming::Empty, keep_alive);
         }
-        let last = headers
-            .get_all(header::TRANSFER_ENCODING)
-            .iter()
-            .next_back()
-            .and_then(|v| v.as_bytes().rsplit(|&b| b == b',').next())
-            .map(<[u8]>::trim_ascii);
-        return Ok(match last {
-            Some(coding) if coding.eq_ignore_ascii_case(b"chunked") => BodyFraming::Chunked,
-            _ => {
-                *keep_alive = false;
-                BodyFraming::UntilClose
+        if let Some(chunked) = self.transfer {
+            // Transfer-Encoding wins over Content-Length; a message with both is suspect
+            // (request smuggling), so its connection is not reused.
+            if self.length.is_some() {
+                keep_alive = false;
             }
-        });
-    }
-    let mut length: Option<u64> = None;
-    for value in headers.get_all(header::CONTENT_LENGTH) {
-        for part in value.as_bytes().split(|&b| b == b',') {
-            let n = parse_decimal(part.trim_ascii()).ok_or(ProtocolError::ContentLength)?;
-            if length.is_some_and(|seen| seen != n) {
-                return Err(ProtocolError::ContentLength);
+            if chunked {
+                return (BodyFraming::Chunked, keep_alive);
             }
-            length = Some(n);
+            return (BodyFraming::UntilClose, false);
+        }
+        match self.length {
+            Some(0) => (BodyFraming::Empty, keep_alive),
+            Some(n) => (BodyFraming::Length(n), keep_alive),
+            None => (BodyFraming::UntilClose, false),
         }
     }
-    Ok(match length {
-        Some(0) => BodyFraming::Empty,
-        Some(n) => BodyFraming::Length(n),
-        None => {
-            *keep_alive = false;
-            BodyFraming::UntilClose
-        }
-    })
 }
 
 fn parse_decimal(digits: &[u8]) -> Option<u64> {
@@ -453,6 +543,7 @@ mod tests {
             &Method::POST,
             "/v1/chat/completions",
             &headers,
+            &Forwarding::default(),
             RequestFraming::Length(12),
             &mut out,
         );
@@ -467,6 +558,7 @@ mod tests {
             &Method::GET,
             "",
             &HeaderMap::new(),
+            &Forwarding::default(),
             RequestFraming::Empty,
             &mut out,
         );
@@ -476,6 +568,7 @@ mod tests {
             &Method::POST,
             "/x",
             &HeaderMap::new(),
+            &Forwarding::default(),
             RequestFraming::Empty,
             &mut out,
         );
@@ -485,6 +578,7 @@ mod tests {
             &Method::PUT,
             "/b",
             &HeaderMap::new(),
+            &Forwarding::default(),
             RequestFraming::Chunked,
             &mut out,
         );
@@ -630,6 +724,28 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn framing_fields_stay_out_of_the_header_map_unless_they_name_others() {
+        let h = head(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: keep-alive\r\n\
+             keep-alive: timeout=5\r\nx-kept: 1\r\n\r\n",
+            &Method::GET,
+        )
+        .expect("valid")
+        .expect("complete");
+        let names: Vec<_> = h.response.headers().keys().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["x-kept"]);
+        let h = head(
+            "HTTP/1.1 200 OK\r\ncontent-length: 1\r\nconnection: close, x-hop\r\nx-hop: 1\r\n\r\n",
+            &Method::GET,
+        )
+        .expect("valid")
+        .expect("complete");
+        assert!(!h.keep_alive);
+        assert!(h.response.headers().contains_key("connection"));
+        assert_eq!(h.response.headers()["content-length"], "1");
     }
 
     #[test]

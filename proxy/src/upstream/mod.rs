@@ -159,36 +159,41 @@ impl UpstreamTarget {
     }
 }
 
-/// Rewrite the client's request head for the upstream: origin-form URI under the upstream's
-/// base path (the pool connects to its scheme and authority). The body is passed through as is.
+/// What the gateway adds to an upstream request head. The pool's encoder writes these next to
+/// the client's own fields (ADR 026) instead of inserting them into the client's header map:
+/// `host`, `x-forwarded-proto` and `x-request-id` replace the client's, `x-forwarded-for` and
+/// `via` extend the client's lists.
+#[derive(Debug, Clone, Default)]
+pub struct Forwarding {
+    pub(crate) host: Option<HeaderValue>,
+    pub(crate) forwarded_for: Option<HeaderValue>,
+    pub(crate) proto: Option<HeaderValue>,
+    pub(crate) via: Option<HeaderValue>,
+    pub(crate) request_id: Option<HeaderValue>,
+}
+
+/// Rewrite the client's request for the upstream: origin-form URI under the upstream's base
+/// path (the pool connects to its scheme and authority), HTTP/1.1; returns the fields the head
+/// gains on the way out. Hop-by-hop fields are left out when the head is written. The body is
+/// passed through as is.
 pub fn prepare_request(
     request: &mut Request<BoxBody>,
     target: &UpstreamTarget,
     client: Option<SocketAddr>,
     request_id: &str,
-) -> Result<(), http::Error> {
+) -> Result<Forwarding, http::Error> {
     let inbound_version = request.version();
     let uri = target.origin_form(request.uri().path_and_query())?;
-    let headers = request.headers_mut();
-    strip_hop_by_hop(headers);
-    if let Some(host) = &target.host {
-        headers.insert(header::HOST, host.clone());
-    }
-    if let Some(ip) = client.and_then(|addr| forwarded_for(addr.ip())) {
-        append_list(headers, HeaderName::from_static("x-forwarded-for"), ip);
-    }
-    headers.insert(
-        HeaderName::from_static("x-forwarded-proto"),
-        HeaderValue::from_static("http"),
-    );
-    append_list(headers, header::VIA, via_entry(inbound_version));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert(HeaderName::from_static("x-request-id"), id);
-    }
     *request.uri_mut() = uri;
     // Upstream connections are HTTP/1.1 whatever the client spoke.
     *request.version_mut() = Version::HTTP_11;
-    Ok(())
+    Ok(Forwarding {
+        host: target.host.clone(),
+        forwarded_for: client.and_then(|addr| forwarded_for(addr.ip())),
+        proto: Some(HeaderValue::from_static("http")),
+        via: Some(via_entry(inbound_version)),
+        request_id: HeaderValue::from_str(request_id).ok(),
+    })
 }
 
 /// Clean an upstream response head before it goes to the client.
@@ -218,50 +223,91 @@ mod tests {
         );
     }
 
+    /// The head the pool writes for `request` once prepared: its target and its fields.
+    fn written_head(
+        mut request: Request<BoxBody>,
+        upstream: &str,
+        client: Option<SocketAddr>,
+    ) -> (String, Vec<(String, String)>) {
+        let upstream: Uri = upstream.parse().expect("uri");
+        let forwarding =
+            prepare_request(&mut request, &UpstreamTarget::new(&upstream), client, "abc")
+                .expect("prepare");
+        assert_eq!(request.version(), Version::HTTP_11);
+        let mut out = bytes::BytesMut::new();
+        let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        h1::encode_head(
+            request.method(),
+            target,
+            request.headers(),
+            &forwarding,
+            h1::RequestFraming::Empty,
+            &mut out,
+        );
+        let mut fields = [httparse::EMPTY_HEADER; 32];
+        let mut parsed = httparse::Request::new(&mut fields);
+        assert!(parsed.parse(&out).expect("valid head").is_complete());
+        let fields = parsed
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).to_string(),
+                )
+            })
+            .collect();
+        (parsed.path.unwrap_or_default().to_string(), fields)
+    }
+
+    fn field<'a>(fields: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+        fields
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     #[test]
     fn rewrites_headers() {
-        let mut request = Request::builder()
+        let request = Request::builder()
             .uri("/api/tags")
             .header("host", "gateway.example")
             .header("connection", "keep-alive, x-secret-hop")
             .header("x-secret-hop", "1")
             .header("keep-alive", "timeout=5")
             .header("x-forwarded-for", "203.0.113.9")
+            .header("x-forwarded-proto", "https")
+            .header("x-request-id", "client-id")
             .header("authorization", "Bearer k")
             .body(Empty::new().map_err(|never| match never {}).boxed())
             .expect("request");
-        let upstream: Uri = "http://127.0.0.1:11434".parse().expect("uri");
         let client: SocketAddr = "192.0.2.1:5555".parse().expect("addr");
-        prepare_request(
-            &mut request,
-            &UpstreamTarget::new(&upstream),
-            Some(client),
-            "abc",
-        )
-        .expect("prepare");
-        let h = request.headers();
-        assert_eq!(h["host"], "127.0.0.1:11434");
-        assert!(h.get("connection").is_none());
-        assert!(h.get("x-secret-hop").is_none());
-        assert!(h.get("keep-alive").is_none());
-        assert_eq!(h["x-forwarded-for"], "203.0.113.9, 192.0.2.1");
-        assert_eq!(h["x-forwarded-proto"], "http");
-        assert_eq!(h["via"], "1.1 warden");
-        assert_eq!(h["authorization"], "Bearer k");
-        assert_eq!(h["x-request-id"], "abc");
-        assert_eq!(request.uri().to_string(), "/api/tags");
+        let (target, h) = written_head(request, "http://127.0.0.1:11434", Some(client));
+        assert_eq!(target, "/api/tags");
+        assert_eq!(h[0], ("host".to_string(), "127.0.0.1:11434".to_string()));
+        assert_eq!(field(&h, "host").len(), 1);
+        for gone in ["connection", "x-secret-hop", "keep-alive"] {
+            assert!(field(&h, gone).is_empty(), "{gone} in {h:?}");
+        }
+        assert_eq!(field(&h, "x-forwarded-for"), ["203.0.113.9, 192.0.2.1"]);
+        assert_eq!(field(&h, "x-forwarded-proto"), ["http"]);
+        assert_eq!(field(&h, "via"), ["1.1 warden"]);
+        assert_eq!(field(&h, "authorization"), ["Bearer k"]);
+        assert_eq!(field(&h, "x-request-id"), ["abc"]);
 
-        // A base path is joined in front; the query stays.
-        let mut request = Request::builder()
+        // A base path is joined in front; the query stays; lists gain the gateway's entry.
+        let request = Request::builder()
             .uri("/v1/models?x=1")
             .header("via", "1.0 edge")
+            .header("via", "1.1 lb")
             .body(Empty::new().map_err(|never| match never {}).boxed())
             .expect("request");
-        let base: Uri = "http://10.0.0.5:8000/vllm/".parse().expect("uri");
-        prepare_request(&mut request, &UpstreamTarget::new(&base), None, "abc").expect("prepare");
-        assert_eq!(request.uri().to_string(), "/vllm/v1/models?x=1");
-        assert_eq!(request.headers()["host"], "10.0.0.5:8000");
-        assert_eq!(request.headers()["via"], "1.0 edge, 1.1 warden");
+        let (target, h) = written_head(request, "http://10.0.0.5:8000/vllm/", None);
+        assert_eq!(target, "/vllm/v1/models?x=1");
+        assert_eq!(field(&h, "host"), ["10.0.0.5:8000"]);
+        assert_eq!(field(&h, "via"), ["1.0 edge, 1.1 lb, 1.1 warden"]);
+        assert!(field(&h, "x-forwarded-for").is_empty());
     }
 
     #[test]

@@ -37,6 +37,7 @@ use tokio::net::TcpStream;
 use tokio_util::io::poll_read_buf;
 use tower_service::Service;
 
+use super::Forwarding;
 use super::h1::{self, BodyFraming, Chunked, Decoded, ProtocolError, RequestFraming};
 use crate::body::{BoxBody, BoxError};
 
@@ -209,12 +210,13 @@ impl UpstreamPool {
             .sum()
     }
 
-    /// Send `request` (origin-form URI, `Host` set, hop-by-hop headers removed) and wait for
+    /// Send `request` (origin-form URI) with `forwarding`'s fields and wait for
     /// the response head. The response body reads the connection; the connection returns to
     /// the pool when the body ends.
     pub async fn send(
         &self,
         request: Request<BoxBody>,
+        forwarding: &Forwarding,
     ) -> Result<Response<UpstreamBody>, UpstreamError> {
         let (parts, body) = request.into_parts();
         let framing = match body.size_hint().exact() {
@@ -224,7 +226,14 @@ impl UpstreamPool {
         };
         let mut out = BytesMut::with_capacity(1024);
         let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-        h1::encode_head(&parts.method, target, &parts.headers, framing, &mut out);
+        h1::encode_head(
+            &parts.method,
+            target,
+            &parts.headers,
+            forwarding,
+            framing,
+            &mut out,
+        );
         let mut writer = RequestWriter {
             out,
             body: (framing != RequestFraming::Empty).then_some(body),

@@ -145,7 +145,10 @@ async fn chunked_answers_decode_and_the_connection_is_reused() {
     .await;
     let pool = pool(&uri);
     let response = pool
-        .send(post("/v1/chat/completions", "{\"a\":1}"))
+        .send(
+            post("/v1/chat/completions", "{\"a\":1}"),
+            &Forwarding::default(),
+        )
         .await
         .expect("answer");
     assert_eq!(response.status(), StatusCode::OK);
@@ -159,7 +162,10 @@ async fn chunked_answers_decode_and_the_connection_is_reused() {
     assert!(head.contains("content-length: 7\r\n"), "{head}");
     assert_eq!(body, b"{\"a\":1}");
 
-    let response = pool.send(get("/v1/models")).await.expect("second answer");
+    let response = pool
+        .send(get("/v1/models"), &Forwarding::default())
+        .await
+        .expect("second answer");
     assert_eq!(body_of(response).await.expect("body"), b"abc");
     let (head, _) = seen.recv().await.expect("request");
     assert!(head.starts_with("GET /v1/models HTTP/1.1\r\n"), "{head}");
@@ -180,9 +186,15 @@ async fn a_body_until_close_is_read_whole_and_its_connection_not_reused() {
     )
     .await;
     let pool = pool(&uri);
-    let response = pool.send(get("/x")).await.expect("answer");
+    let response = pool
+        .send(get("/x"), &Forwarding::default())
+        .await
+        .expect("answer");
     assert_eq!(body_of(response).await.expect("body"), b"all of this");
-    let response = pool.send(get("/y")).await.expect("answer");
+    let response = pool
+        .send(get("/y"), &Forwarding::default())
+        .await
+        .expect("answer");
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(pool.stats().opened.load(Ordering::Relaxed), 2);
 }
@@ -197,7 +209,10 @@ async fn a_truncated_body_is_an_error_not_an_end() {
     )
     .await;
     let pool = pool(&uri);
-    let response = pool.send(get("/x")).await.expect("answer");
+    let response = pool
+        .send(get("/x"), &Forwarding::default())
+        .await
+        .expect("answer");
     let err = body_of(response).await.expect_err("truncated");
     assert!(matches!(err, UpstreamError::Truncated), "{err}");
 
@@ -209,7 +224,7 @@ async fn a_truncated_body_is_an_error_not_an_end() {
     )
     .await;
     let response = super::UpstreamPool::new(&uri, PoolOptions::default())
-        .send(get("/x"))
+        .send(get("/x"), &Forwarding::default())
         .await
         .expect("answer");
     assert!(matches!(
@@ -229,11 +244,17 @@ async fn an_idle_connection_the_upstream_closed_is_replaced() {
     )
     .await;
     let pool = pool(&uri);
-    let response = pool.send(get("/x")).await.expect("answer");
+    let response = pool
+        .send(get("/x"), &Forwarding::default())
+        .await
+        .expect("answer");
     assert_eq!(body_of(response).await.expect("body"), b"a");
     // The upstream closes after one answer although it said keep-alive; let the FIN arrive.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let response = pool.send(get("/y")).await.expect("second answer");
+    let response = pool
+        .send(get("/y"), &Forwarding::default())
+        .await
+        .expect("second answer");
     assert_eq!(body_of(response).await.expect("body"), b"b");
     assert_eq!(pool.stats().opened.load(Ordering::Relaxed), 2);
 }
@@ -249,7 +270,10 @@ async fn informational_answers_are_skipped_and_reasons_kept() {
     )
     .await;
     let pool = pool(&uri);
-    let response = pool.send(post("/x", "q")).await.expect("answer");
+    let response = pool
+        .send(post("/x", "q"), &Forwarding::default())
+        .await
+        .expect("answer");
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     let reason = response.extensions().get::<hyper::ext::ReasonPhrase>();
     assert_eq!(reason.map(|r| r.as_bytes()), Some(&b"Slow Down"[..]));
@@ -270,7 +294,11 @@ async fn a_body_of_unknown_length_goes_chunked() {
         .body(body)
         .expect("request");
     let pool = pool(&uri);
-    let sending = tokio::spawn(async move { pool.send(request).await.map(|r| r.status()) });
+    let sending = tokio::spawn(async move {
+        pool.send(request, &Forwarding::default())
+            .await
+            .map(|r| r.status())
+    });
     tx.send(Ok(Frame::data(Bytes::from_static(b"part one, "))))
         .await
         .expect("send");
@@ -315,10 +343,13 @@ async fn an_early_answer_stops_the_upload_and_the_connection() {
         .await
         .expect("send");
     let pool = pool(&uri);
-    let response = tokio::time::timeout(Duration::from_secs(5), pool.send(request))
-        .await
-        .expect("not stuck on the upload")
-        .expect("answer");
+    let response = tokio::time::timeout(
+        Duration::from_secs(5),
+        pool.send(request, &Forwarding::default()),
+    )
+    .await
+    .expect("not stuck on the upload")
+    .expect("answer");
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body_of(response).await.expect("body"), b"big");
     assert_eq!(pool.idle(), 0);
@@ -333,11 +364,17 @@ async fn malformed_answers_are_errors() {
         b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n",
     ] {
         let (uri, _seen) = upstream(vec![vec![answer]], 1).await;
-        let err = pool(&uri).send(get("/x")).await.expect_err("malformed");
+        let err = pool(&uri)
+            .send(get("/x"), &Forwarding::default())
+            .await
+            .expect_err("malformed");
         assert!(matches!(err, UpstreamError::Protocol(_)), "{err}");
     }
     let (uri, _seen) = upstream(vec![vec![b"HTTP/1.1 200 OK\r\ncontent-le"]], 1).await;
-    let err = pool(&uri).send(get("/x")).await.expect_err("cut head");
+    let err = pool(&uri)
+        .send(get("/x"), &Forwarding::default())
+        .await
+        .expect_err("cut head");
     assert!(matches!(err, UpstreamError::Closed), "{err}");
 }
 
