@@ -1789,6 +1789,12 @@ impl<'a, 't> Evaluator<'a, 't> {
             let rv = self.eval_in(r, env, depth + 1);
             return match op.as_str() {
                 "+" | "." | "%" | "<<" | ".." | "+=" => Val::join([lv, rv]),
+                // `req.query.q || ""`, `a ?? b`: the value is one of the operands.
+                "||" | "??" | "or" => Val {
+                    text: "?".into(),
+                    constant: lv.constant && rv.constant,
+                    tainted: lv.tainted || rv.tainted,
+                },
                 "-" | "*" | "/" | "|" | "&" | "^" | ">>" => Val {
                     text: "?".into(),
                     constant: lv.constant && rv.constant,
@@ -2085,7 +2091,19 @@ impl<'a, 't> Evaluator<'a, 't> {
         // charset names how to encode, it is not part of the value.
         let encoding = is(&last, ENCODERS);
         let data = |n: &Node<'t>| !encoding || !is_codec(text(*n, code));
-        if let Some(r) = receiver.filter(data) {
+        // `Buffer.from("k", "hex")`, `String.valueOf(K)`: a class (a CamelCase name bound
+        // nowhere in the block) named as the receiver of a static conversion is not a value.
+        let static_class = |r: &Node<'t>| {
+            let name = text(*r, code);
+            is(&last, PASS_THROUGH)
+                && !parts.positional.is_empty()
+                && is(r.kind(), IDENTS)
+                && name.starts_with(|c: char| c.is_ascii_uppercase())
+                && name.contains(|c: char| c.is_ascii_lowercase())
+                && !self.facts.aliases.contains_key(name)
+                && self.facts.lookup(name, *r).is_none()
+        };
+        if let Some(r) = receiver.filter(data).filter(|r| !static_class(r)) {
             pieces.push(self.eval_in(r, env, depth + 1));
         }
         for arg in parts.positional.iter().filter(|n| data(n)) {
