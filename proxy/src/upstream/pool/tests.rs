@@ -387,3 +387,41 @@ where
 {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
+
+#[tokio::test]
+async fn chunks_that_arrived_together_leave_as_one_frame_and_the_end_is_seen_with_them() {
+    let (uri, _seen) = upstream(
+        vec![vec![
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
+            b"6\r\ndata: \r\n2\r\n1\n\r\n",
+            b"6\r\ndata: \r\n2\r\n2\n\r\n0\r\n\r\n",
+        ]],
+        usize::MAX,
+    )
+    .await;
+    let pool = pool(&uri);
+    let mut body = pool
+        .send(get("/s"), &Forwarding::default())
+        .await
+        .expect("answer")
+        .into_body();
+    let mut frames = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let data = frame.expect("frame").into_data().expect("data");
+        frames.push(String::from_utf8_lossy(&data).to_string());
+        if body.is_end_stream() {
+            break;
+        }
+    }
+    // The scripted upstream pauses between its writes, so each write is one read here.
+    assert_eq!(frames, ["data: 1\n", "data: 2\n"]);
+    assert!(
+        body.is_end_stream(),
+        "the last chunk came with the second frame"
+    );
+    assert_eq!(
+        pool.idle(),
+        1,
+        "the connection went back with the last frame"
+    );
+}
