@@ -178,7 +178,8 @@ pub struct Rule {
     /// The rule file it came from (relative to the rules directory for built-in rules).
     pub path: String,
     pub(crate) matcher: Matcher,
-    /// Block-level exclusion: the rule does not report in a block this matches.
+    /// Exclusion: the rule does not report a finding when this matches in the outermost
+    /// function around it, or in the block outside every function (ADR 025).
     pub(crate) unless_block: Option<Regex>,
     pub(crate) flagged: Vec<String>,
     pub(crate) passes: Vec<String>,

@@ -472,7 +472,8 @@ impl Scanner {
                 limit: options.max_block_bytes,
             });
         }
-        let mut findings = Vec::new();
+        // Each finding with its start byte in the block (for scoped exclusions).
+        let mut findings: Vec<(usize, Finding)> = Vec::new();
         let code = block.code.as_str();
         let language_enabled = block.language.is_some_and(|l| {
             options
@@ -506,23 +507,31 @@ impl Scanner {
                         continue;
                     }
                 }
-                findings.push(self.finding(rule, block, whole.start(), whole.end()));
+                findings.push((
+                    whole.start(),
+                    self.finding(rule, block, whole.start(), whole.end()),
+                ));
             }
         }
+        let mut scopes = Vec::new();
         if let (Some(language), true) = (block.language, language_enabled) {
-            self.scan_tree(block, language, options, &mut findings)?;
+            scopes = self.scan_tree(block, language, options, &mut findings)?;
         }
         if !findings.is_empty() {
-            // Block-level exclusions, checked only for rules that fired.
+            // Exclusions, checked only for rules that fired: a match inside the outermost
+            // function around the finding, or in code outside every function (imports,
+            // module settings, static initialisers), silences it; one in another function
+            // does not.
             let rules = &self.inner.rules;
-            findings.retain(|f| {
+            findings.retain(|(start, f)| {
                 rules
                     .iter()
                     .find(|r| r.id == f.rule_id)
                     .and_then(|r| r.unless_block.as_ref())
-                    .is_none_or(|re| !re.is_match(code))
+                    .is_none_or(|re| !excluded(re, code, &scopes, *start))
             });
         }
+        let mut findings: Vec<Finding> = findings.into_iter().map(|(_, f)| f).collect();
         findings
             .sort_by(|a, b| (a.line, a.column, &a.rule_id).cmp(&(b.line, b.column, &b.rule_id)));
         findings
@@ -535,10 +544,10 @@ impl Scanner {
         block: &CodeBlock,
         language: Language,
         options: &ScanOptions,
-        findings: &mut Vec<Finding>,
-    ) -> Result<(), ScanError> {
+        findings: &mut Vec<(usize, Finding)>,
+    ) -> Result<Vec<(usize, usize)>, ScanError> {
         let Some(mut compiled) = self.inner.by_language.get(&language) else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let php_template = language == Language::Php && block.code.contains("<?php");
         if php_template && let Some(template) = &compiled.php_template {
@@ -597,7 +606,10 @@ impl Scanner {
                 .or_else(|| m.captures().first())
                 .map(|c| c.node);
             let Some(node) = node else { continue };
-            findings.push(self.finding(rule, block, node.start_byte(), node.end_byte()));
+            findings.push((
+                node.start_byte(),
+                self.finding(rule, block, node.start_byte(), node.end_byte()),
+            ));
         }
         let active: Vec<usize> = compiled
             .flow_rules
@@ -622,11 +634,22 @@ impl Scanner {
                     continue;
                 };
                 for hit in flow::find(&facts, spec) {
-                    findings.push(self.finding(rule, block, hit.start, hit.end));
+                    findings.push((hit.start, self.finding(rule, block, hit.start, hit.end)));
                 }
             }
         }
-        Ok(())
+        // The exclusion scopes, found only when a rule that has an exclusion fired.
+        let rules = &self.inner.rules;
+        let scoped = findings.iter().any(|(_, f)| {
+            rules
+                .iter()
+                .any(|r| r.id == f.rule_id && r.unless_block.is_some())
+        });
+        Ok(if scoped {
+            outermost_functions(root)
+        } else {
+            Vec::new()
+        })
     }
 
     fn finding(&self, rule: &Rule, block: &CodeBlock, start: usize, end: usize) -> Finding {
@@ -726,6 +749,64 @@ fn position(code: &str, byte: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count());
     (row, column)
+}
+
+/// Node kinds that open a function scope for exclusions (the outermost one around a finding).
+fn is_scope(kind: &str) -> bool {
+    matches!(
+        kind,
+        "function_definition"
+            | "function_declaration"
+            | "function_item"
+            | "method_declaration"
+            | "method"
+            | "singleton_method"
+            | "method_definition"
+            | "function_expression"
+            | "arrow_function"
+            | "lambda"
+            | "lambda_expression"
+            | "constructor_declaration"
+            | "local_function_statement"
+            | "func_literal"
+            | "closure_expression"
+            | "anonymous_function"
+            | "anonymous_function_creation_expression"
+            | "init_declaration"
+            | "secondary_constructor"
+    )
+}
+
+/// Byte ranges of the outermost functions in a tree (functions nested in them are inside).
+fn outermost_functions(root: Node<'_>) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if is_scope(node.kind()) {
+            out.push((node.start_byte(), node.end_byte()));
+        } else if cursor.goto_first_child() {
+            continue;
+        }
+        // Next: the sibling, or the sibling of the nearest ancestor that has one.
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+/// Whether `re` silences a finding at `start`: it matches inside the outermost function around
+/// the finding, or anywhere outside every function.
+fn excluded(re: &regex::Regex, code: &str, scopes: &[(usize, usize)], start: usize) -> bool {
+    let inside = |pos: usize| scopes.iter().find(|&&(s, e)| s <= pos && pos < e).copied();
+    if let Some((s, e)) = inside(start)
+        && code.get(s..e).is_some_and(|scope| re.is_match(scope))
+    {
+        return true;
+    }
+    re.find_iter(code).any(|m| inside(m.start()).is_none())
 }
 
 /// Share of non-whitespace bytes covered by ERROR or MISSING nodes.
@@ -950,5 +1031,53 @@ mod flow_prefilter {
             without.is_empty(),
             "flow rules without sink words: {without:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod scoped_exclusions {
+    use super::*;
+
+    const RULE: &str = r#"id: python.test-xxe
+language: python
+cwe: [CWE-611]
+severity: error
+message: m
+why: w
+instead: i
+query: |
+  ((call function: (identifier) @f) @match (#eq? @f "parse"))
+unless_block: 'no_entities\(\)'
+examples:
+  flagged: ["def f(x):\n    parse(x)\n"]
+  passes: ["def f(x):\n    no_entities()\n    parse(x)\n"]
+"#;
+
+    fn lines(code: &str) -> Vec<usize> {
+        let scanner = Scanner::from_rule_files([("python/test-xxe.yaml", RULE)]).expect("rule");
+        let block = CodeBlock::whole(code, Some(Language::Python));
+        let findings = scanner.scan_block(&block).expect("scan");
+        findings.iter().map(|f| f.line).collect()
+    }
+
+    #[test]
+    fn a_safe_setting_in_one_function_does_not_silence_another() {
+        let code = "def safe(x):\n    no_entities()\n    return parse(x)\n\n\
+                    def unsafe(x):\n    return parse(x)\n";
+        assert_eq!(lines(code), [6]);
+    }
+
+    #[test]
+    fn the_outermost_function_is_the_scope_and_top_level_code_covers_all() {
+        // The setting in the outer function covers a nested helper's call.
+        let nested = "def outer(x):\n    no_entities()\n    def inner():\n        return parse(x)\n    return inner()\n";
+        assert!(lines(nested).is_empty());
+        // A module-level setting applies to every function.
+        let module =
+            "no_entities()\n\ndef a(x):\n    return parse(x)\n\ndef b(x):\n    return parse(x)\n";
+        assert!(lines(module).is_empty());
+        // Code outside any function is scoped to the whole block, as before.
+        assert_eq!(lines("parse(x)\n"), [1]);
+        assert!(lines("no_entities()\nparse(x)\n").is_empty());
     }
 }
