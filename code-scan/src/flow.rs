@@ -620,7 +620,8 @@ fn contains(outer: Node<'_>, inner: Node<'_>) -> bool {
     outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
 }
 
-fn is_function(kind: &str) -> bool {
+/// Node kinds that open a function scope (for values, and for rule exclusions in the scanner).
+pub(crate) fn is_function(kind: &str) -> bool {
     matches!(
         kind,
         "function_definition"
@@ -641,6 +642,7 @@ fn is_function(kind: &str) -> bool {
             | "anonymous_function"
             | "anonymous_function_creation_expression"
             | "init_declaration"
+            | "secondary_constructor"
             | "do_block"
             | "block_statement"
     )

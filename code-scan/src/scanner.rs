@@ -751,39 +751,13 @@ fn position(code: &str, byte: usize) -> (usize, usize) {
     (row, column)
 }
 
-/// Node kinds that open a function scope for exclusions (the outermost one around a finding).
-fn is_scope(kind: &str) -> bool {
-    matches!(
-        kind,
-        "function_definition"
-            | "function_declaration"
-            | "function_item"
-            | "method_declaration"
-            | "method"
-            | "singleton_method"
-            | "method_definition"
-            | "function_expression"
-            | "arrow_function"
-            | "lambda"
-            | "lambda_expression"
-            | "constructor_declaration"
-            | "local_function_statement"
-            | "func_literal"
-            | "closure_expression"
-            | "anonymous_function"
-            | "anonymous_function_creation_expression"
-            | "init_declaration"
-            | "secondary_constructor"
-    )
-}
-
 /// Byte ranges of the outermost functions in a tree (functions nested in them are inside).
 fn outermost_functions(root: Node<'_>) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut cursor = root.walk();
     loop {
         let node = cursor.node();
-        if is_scope(node.kind()) {
+        if flow::is_function(node.kind()) {
             out.push((node.start_byte(), node.end_byte()));
         } else if cursor.goto_first_child() {
             continue;

@@ -102,13 +102,7 @@ pub(crate) fn encode_head(
     if let Some(host) = &forwarding.host {
         put_field(out, b"host", host.as_bytes());
     }
-    // Fields the client's `Connection` names are hop-by-hop too (RFC 9110 §7.6.1).
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim_ascii()).ok())
-        .collect();
+    let named = super::connection_named(headers);
     let mut declared_length = false;
     let mut has_forwarded_for = false;
     let mut has_via = false;

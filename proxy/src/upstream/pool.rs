@@ -477,7 +477,7 @@ fn poll_early_answer(
 
 /// Write the request on `conn` and read the response head, in this task.
 async fn exchange(
-    conn: Box<Conn>,
+    mut conn: Box<Conn>,
     writer: &mut RequestWriter,
     method: &http::Method,
     stats: &PoolStats,
@@ -485,12 +485,8 @@ async fn exchange(
     // From here on the connection is counted as discarded unless it is handed on with the
     // response: on an error, when the upstream closed it, and when this future is dropped
     // before the head arrives (the client left while the upstream was still thinking).
-    let mut pending = Pending {
-        conn: Some(conn),
-        stats,
-    };
-    let conn = pending.conn.as_mut().ok_or(UpstreamError::Closed)?;
-    let end = poll_fn(|cx| writer.poll_write(conn, cx)).await?;
+    let pending = Pending { stats };
+    let end = poll_fn(|cx| writer.poll_write(&mut conn, cx)).await?;
     if end == WriteEnd::Done {
         poll_fn(|cx| Pin::new(&mut conn.io).poll_flush(cx)).await?;
     }
@@ -511,28 +507,25 @@ async fn exchange(
     })
     .await?;
     head.keep_alive &= end == WriteEnd::Done;
-    let conn = pending.keep().ok_or(UpstreamError::Closed)?;
+    pending.keep();
     Ok((head, conn))
 }
 
-/// A connection in the middle of an exchange; dropped without [`Pending::keep`], it counts as
-/// discarded.
+/// An exchange in progress; dropped without [`Pending::keep`] (an error, or the future
+/// dropped), its connection counts as discarded.
 struct Pending<'a> {
-    conn: Option<Box<Conn>>,
     stats: &'a PoolStats,
 }
 
 impl Pending<'_> {
-    fn keep(mut self) -> Option<Box<Conn>> {
-        self.conn.take()
+    fn keep(self) {
+        std::mem::forget(self);
     }
 }
 
 impl Drop for Pending<'_> {
     fn drop(&mut self) {
-        if self.conn.take().is_some() {
-            self.stats.discarded.fetch_add(1, Ordering::Relaxed);
-        }
+        self.stats.discarded.fetch_add(1, Ordering::Relaxed);
     }
 }
 
