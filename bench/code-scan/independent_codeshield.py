@@ -6,6 +6,7 @@ issue. Prints a markdown table (per language, then overall).
 usage: python independent_codeshield.py code-scan/corpus-independent codeshield.json
        python independent_codeshield.py code-scan/corpus-independent/batch2 codeshield-batch2.json
        python independent_codeshield.py code-scan/corpus-independent/batch3 codeshield-batch3.json
+       python independent_codeshield.py code-scan/corpus-independent/batch5 codeshield-batch5.json
 """
 
 import json
@@ -14,8 +15,8 @@ from collections import defaultdict
 from pathlib import Path
 
 LANG = {".c": "c", ".cpp": "cpp", ".cs": "csharp", ".go": "go", ".java": "java",
-        ".js": "javascript", ".kt": "kotlin", ".py": "python", ".rb": "ruby", ".rs": "rust",
-        ".swift": "swift", ".ts": "typescript"}
+        ".js": "javascript", ".kt": "kotlin", ".php": "php", ".py": "python", ".rb": "ruby",
+        ".rs": "rust", ".swift": "swift", ".ts": "typescript"}
 
 
 def main() -> None:
