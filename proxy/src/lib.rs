@@ -17,6 +17,7 @@ pub mod gateway;
 pub mod guard;
 pub mod guard_loader;
 mod guarded;
+mod http1;
 pub mod injection;
 #[cfg(test)]
 mod json_text;

@@ -10,6 +10,9 @@
 //! steps are handing an accepted connection to a worker and guard verdicts coming back from
 //! the model threads. The acceptor gives each new connection to the worker with the fewest
 //! open connections.
+//!
+//! Each connection is served by the gateway's own HTTP/1.1 server ([`crate::http1`], ADR 027);
+//! one that opens with the HTTP/2 preface is handed to hyper's HTTP/2 server.
 
 use std::cell::Cell;
 use std::convert::Infallible;
@@ -20,12 +23,11 @@ use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::gateway::Gateway;
+use crate::http1::{self, Ended};
 
 thread_local! {
     static WORKER: Cell<Option<usize>> = const { Cell::new(None) };
@@ -156,13 +158,7 @@ struct WorkerContext {
 
 impl WorkerContext {
     async fn run(mut self) {
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        // Copy a response's frames into one flat buffer and write it in one call, as nginx
-        // does, instead of queueing each chunk's header, data and trailer as iovecs: hyper's
-        // queue holds 16 buffers, so a streamed answer whose upstream read brought in 50
-        // small frames went out in a dozen `writev`s; the copy costs far less.
-        builder.http1().writev(false);
-        let graceful = GracefulShutdown::new();
+        let finished = Arc::new(Notify::new());
         // Keeps a timer due within a second on this event loop. Without one, every request's
         // first timer (the upstream and idle timeouts) is the earliest on an idle loop, and
         // tokio then wakes the loop through its eventfd: one extra write and wake-up per request.
@@ -172,22 +168,30 @@ impl WorkerContext {
             tokio::select! {
                 _ = housekeeping.tick() => {}
                 next = self.connections.recv() => match next {
-                    Some(accepted) => self.serve(&builder, &graceful, accepted),
+                    Some(accepted) => self.serve(&finished, accepted),
                     None => break,
                 },
                 _ = self.shutdown.changed() => {
                     // Connections accepted just before the shutdown are still served.
                     while let Ok(accepted) = self.connections.try_recv() {
-                        self.serve(&builder, &graceful, accepted);
+                        self.serve(&finished, accepted);
                     }
                     break;
                 }
             }
         }
-        if tokio::time::timeout(self.grace, graceful.shutdown())
-            .await
-            .is_err()
-        {
+        // Idle connections close at once on shutdown; the others after their exchange.
+        let open = Arc::clone(&self.open);
+        let all_closed = async {
+            loop {
+                let next = finished.notified();
+                if open.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                next.await;
+            }
+        };
+        if tokio::time::timeout(self.grace, all_closed).await.is_err() {
             tracing::warn!(
                 worker = self.index,
                 grace = ?self.grace,
@@ -196,12 +200,7 @@ impl WorkerContext {
         }
     }
 
-    fn serve(
-        &self,
-        builder: &auto::Builder<TokioExecutor>,
-        graceful: &GracefulShutdown,
-        (stream, peer): Accepted,
-    ) {
+    fn serve(&self, finished: &Arc<Notify>, (stream, peer): Accepted) {
         let open = Arc::clone(&self.open);
         let stream = match TcpStream::from_std(stream) {
             Ok(stream) => stream,
@@ -212,19 +211,56 @@ impl WorkerContext {
             }
         };
         let gateway = Arc::clone(&self.gateway);
-        let service = service_fn(move |request| {
-            let gateway = Arc::clone(&gateway);
-            async move { Ok::<_, Infallible>(gateway.handle(request, Some(peer)).await) }
-        });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let shutdown = self.shutdown.clone();
+        let finished = Arc::clone(finished);
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%peer, err = %err, "connection ended with an error");
+            let service = |request| {
+                let gateway = Arc::clone(&gateway);
+                async move { gateway.handle(request, Some(peer)).await }
+            };
+            match http1::serve(stream, service, shutdown.clone()).await {
+                Ended::Closed => {}
+                Ended::Http2 { stream, prefix } => {
+                    serve_http2(stream, prefix, &gateway, peer, shutdown).await;
+                }
             }
-            open.fetch_sub(1, Ordering::Relaxed);
+            open.fetch_sub(1, Ordering::AcqRel);
+            finished.notify_one();
         });
+    }
+}
+
+/// An HTTP/2 (h2c, prior knowledge) connection, served by hyper; on shutdown it is told to
+/// finish its open streams and take no new ones.
+async fn serve_http2(
+    stream: TcpStream,
+    prefix: bytes::Bytes,
+    gateway: &Arc<Gateway>,
+    peer: SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let gateway = Arc::clone(gateway);
+    let service = service_fn(move |request| {
+        let gateway = Arc::clone(&gateway);
+        async move { Ok::<_, Infallible>(gateway.handle(request, Some(peer)).await) }
+    });
+    let io = TokioIo::new(http1::Prefixed::new(prefix, stream));
+    let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .serve_connection(io, service);
+    let mut connection = std::pin::pin!(connection);
+    let result = if *shutdown.borrow() {
+        connection.as_mut().graceful_shutdown();
+        connection.await
+    } else {
+        tokio::select! {
+            result = connection.as_mut() => result,
+            _ = shutdown.changed() => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        }
+    };
+    if let Err(err) = result {
+        tracing::debug!(%peer, err = %err, "HTTP/2 connection ended with an error");
     }
 }

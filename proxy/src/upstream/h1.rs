@@ -392,7 +392,8 @@ impl FramingFields {
     }
 }
 
-fn parse_decimal(digits: &[u8]) -> Option<u64> {
+/// A decimal `content-length` value (no sign, no spaces, at most 19 digits).
+pub(crate) fn parse_decimal(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }
