@@ -272,9 +272,14 @@ async fn streamed_unsafe_answers_are_cut_in_every_mode() {
                 &env,
                 path,
                 &body_for(path, "Tell me a story", true),
+                // Paced: a window check judges all the text that has arrived, so an answer
+                // that arrives whole (the gateway sends on at once every frame it has read) is
+                // judged whole, and its safe start is cut with the rest. The pace lets the
+                // first windows be judged before the violation arrives.
                 &[
                     ("x-mock-answer", &percent_encode(answer)),
                     ("x-mock-piece", "7"),
+                    ("x-mock-pace-ms", "10"),
                 ],
             )
             .await;
