@@ -308,11 +308,15 @@ impl<'a> Scanner<'a, '_> {
         }
         let start = self.at;
         self.number()?;
-        let digits = &self.text[start..self.at];
-        if !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+        let mut value: u64 = 0;
+        for &digit in &self.bytes[start..self.at] {
+            if !digit.is_ascii_digit() {
+                return None;
+            }
+            value = value
+                .checked_mul(10)?
+                .checked_add(u64::from(digit - b'0'))?;
         }
-        let value: u64 = digits.parse().ok()?;
         Some(Some(u32::try_from(value).ok()))
     }
 
@@ -351,6 +355,10 @@ impl<'a> Scanner<'a, '_> {
     }
 
     fn space(&mut self) {
+        // Nearly always no whitespace at all.
+        if self.bytes.get(self.at).is_some_and(|&b| b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.at) {
             self.at += 1;
         }
@@ -388,9 +396,7 @@ impl<'a> Scanner<'a, '_> {
         loop {
             self.eat(b'"')?;
             let start = self.at;
-            let len = self.bytes[start..]
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            let len = plain_run(&self.bytes[start..])?;
             self.at += len;
             if self.bytes[self.at] != b'"' {
                 return None;
@@ -499,7 +505,7 @@ impl<'a> Scanner<'a, '_> {
     /// `serde_json` checks an ignored string (a `\u` needs four hex digits, nothing more).
     fn skip_string(&mut self) -> Option<()> {
         loop {
-            let len = self.bytes[self.at..].iter().position(|&b| special(b))?;
+            let len = plain_run(&self.bytes[self.at..])?;
             self.at += len;
             match self.bytes[self.at] {
                 b'"' => {
@@ -526,7 +532,7 @@ impl<'a> Scanner<'a, '_> {
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
         let start = self.at;
-        let len = self.bytes[start..].iter().position(|&b| special(b))?;
+        let len = plain_run(&self.bytes[start..])?;
         self.at += len;
         if self.bytes[self.at] == b'"' {
             self.at += 1;
@@ -561,7 +567,7 @@ impl<'a> Scanner<'a, '_> {
                 _ => return None,
             }
             let from = self.at;
-            let len = self.bytes[from..].iter().position(|&b| special(b))?;
+            let len = plain_run(&self.bytes[from..])?;
             self.at += len;
             out.push_str(&self.text[from..self.at]);
         }
@@ -599,6 +605,32 @@ impl<'a> Scanner<'a, '_> {
 /// A byte that ends a string's plain run: the quote, a backslash or a control character.
 fn special(b: u8) -> bool {
     b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// The length of the plain run at the start of `bytes` (up to its first [`special`] byte);
+/// `None` when there is none. Eight bytes are tested at a time (as `serde_json` does).
+fn plain_run(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES << 7;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // A high bit where a byte is below 0x20, is a quote or is a backslash (a borrow from a
+        // lower byte can set one above a match only, and the lowest match is the one taken).
+        let control = word.wrapping_sub(ONES * 0x20) & !word;
+        let quote = (word ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES)
+            & !(word ^ (ONES * u64::from(b'"')));
+        let slash = (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES)
+            & !(word ^ (ONES * u64::from(b'\\')));
+        let found = (control | quote | slash) & HIGH;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..].iter().position(|&b| special(b)).map(|i| at + i)
 }
 
 #[cfg(test)]

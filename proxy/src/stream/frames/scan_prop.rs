@@ -312,3 +312,18 @@ fn a_frame_nested_past_the_limit_is_left_to_the_typed_view() {
     let read = super::super::view::read(&json, kind, &mut StreamMeta::default());
     assert_eq!(read.map(|r| r.deltas.len()), Some(1));
 }
+
+proptest! {
+    #[test]
+    fn the_word_at_a_time_run_finds_the_first_special_byte(
+        bytes in prop::collection::vec(
+            prop_oneof![any::<u8>(), prop::sample::select(vec![b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xa0, 0xff])],
+            0..40,
+        ),
+    ) {
+        for from in 0..=bytes.len() {
+            let want = bytes[from..].iter().position(|&b| special(b));
+            prop_assert_eq!(plain_run(&bytes[from..]), want);
+        }
+    }
+}
