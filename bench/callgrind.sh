@@ -5,9 +5,9 @@
 #   bench/callgrind.sh MODE [WARDEN_ARGS...]
 #   MODE: unary | sse20 | ndjson200    e.g. bench/callgrind.sh sse20
 #                                           bench/callgrind.sh unary --policies DIR
-#   CG_KEEP=DIR bench/callgrind.sh MODE     also keep the callgrind profile in DIR
 #   PROXY=nginx bench/callgrind.sh MODE    the same count for nginx (one process, no master,
 #                                           proxy_buffering off, upstream keepalive), the baseline
+#   KEEP=FILE bench/callgrind.sh MODE      also keeps the counted dump (for callgrind_annotate FILE)
 # Needs valgrind, wrk and curl, and `cargo build --release -p warden --bins`; prints the
 # requests, the instructions and their ratio. Ports are picked free; nothing is left running.
 set -euo pipefail
@@ -70,6 +70,5 @@ reqs=$(wrk -t1 -c1 -d10s -s "$tmp/body.lua" "$url" | awk '/requests in/{print $1
 callgrind_control -d "$vg" > /dev/null 2>&1
 kill "$vg"; wait "$vg" 2>/dev/null || true
 ir=$(grep -h '^summary:' "$tmp"/cg.*.1 | awk '{s+=$2} END {print s}')
-# CG_KEEP=DIR keeps the profile for callgrind_annotate.
-if [ -n "${CG_KEEP:-}" ]; then mkdir -p "$CG_KEEP"; cp "$tmp"/cg.*.1 "$CG_KEEP/"; fi
+if [ -n "${KEEP:-}" ]; then cat "$tmp"/cg.*.1 > "$KEEP"; fi
 echo "proxy ${PROXY:-warden} mode $mode requests $reqs instructions $ir per_request $((ir / reqs))"

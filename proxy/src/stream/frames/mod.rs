@@ -15,6 +15,7 @@ mod openai;
 #[cfg(test)]
 #[path = "prop.rs"]
 mod properties;
+mod scan;
 mod sse;
 mod view;
 
@@ -291,6 +292,17 @@ impl StreamMeta {
                 && let Some(raw) = raw
             {
                 *slot = serde_json::from_str::<Value>(raw.get()).ok();
+            }
+        }
+    }
+
+    /// [`StreamMeta::observe_raw`] over the fields as written in the frame.
+    fn observe_text(&mut self, fields: [Option<&str>; 5]) {
+        for (slot, text) in self.slots().into_iter().zip(fields) {
+            if slot.is_none()
+                && let Some(text) = text
+            {
+                *slot = serde_json::from_str::<Value>(text).ok();
             }
         }
     }

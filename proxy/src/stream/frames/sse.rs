@@ -58,6 +58,31 @@ fn data(text: &str) -> Result<Cow<'_, str>, Payload> {
     // A client strips the byte-order mark at the start of the stream; stripping it at the
     // start of any frame judges a superset of what a client reads.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let data = match single_data_line(text) {
+        Some(value) => Some(Cow::Borrowed(value)),
+        None => joined_data(text),
+    };
+    match data {
+        None => Err(Payload::Opaque),
+        Some(data) if data.trim() == "[DONE]" => Err(Payload::Done),
+        Some(data) => Ok(data),
+    }
+}
+
+/// The value of an event that is one `data` line and line ends, what every upstream sends:
+/// what [`joined_data`] finds in it, found without walking the lines.
+fn single_data_line(text: &str) -> Option<&str> {
+    let value = text.strip_prefix("data:")?;
+    let value = value.strip_prefix(' ').unwrap_or(value);
+    let end = memchr::memchr2(b'\n', b'\r', value.as_bytes()).unwrap_or(value.len());
+    value.as_bytes()[end..]
+        .iter()
+        .all(|&b| b == b'\n' || b == b'\r')
+        .then(|| &value[..end])
+}
+
+/// The `data` lines of an event joined with `\n`; `None` when it has none.
+fn joined_data(text: &str) -> Option<Cow<'_, str>> {
     let mut data: Option<Cow<'_, str>> = None;
     // Empty lines are skipped, so splitting CRLF into two terminators changes nothing.
     for line in lines(text) {
@@ -82,11 +107,7 @@ fn data(text: &str) -> Result<Cow<'_, str>, Payload> {
             }
         }
     }
-    match data {
-        None => Err(Payload::Opaque),
-        Some(data) if data.trim() == "[DONE]" => Err(Payload::Done),
-        Some(data) => Ok(data),
-    }
+    data
 }
 
 /// The text split at every CR and LF (so a CRLF gives an empty line between).
@@ -147,6 +168,28 @@ mod tests {
         assert_eq!(next_boundary(b"data: a\n", &mut state), None);
         assert_eq!(state.scan_from, 8);
         assert_eq!(next_boundary(b"data: a\n\n", &mut state), Some(9));
+    }
+
+    #[test]
+    fn a_single_data_line_reads_as_the_joined_lines_do() {
+        for event in [
+            "data: {}\n\n",
+            "data:{}\r\n\r\n",
+            "data: [DONE]\r\r",
+            "data:  x\n",
+            "data: a\nb\n\n",
+            "data: a\n\ndata: b\n",
+            "data\n\n",
+            "data: a:b\n\n",
+            "event: x\ndata: a\n\n",
+            "data: ",
+        ] {
+            if let Some(value) = single_data_line(event) {
+                assert_eq!(joined_data(event).as_deref(), Some(value), "{event:?}");
+            }
+        }
+        assert_eq!(single_data_line("data: a\nb\n"), None);
+        assert_eq!(single_data_line("data: {}\r\n\r\n"), Some("{}"));
     }
 
     #[test]

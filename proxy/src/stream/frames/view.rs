@@ -115,9 +115,12 @@ pub(super) struct Read {
 }
 
 /// Reads a JSON frame's text, finishes and identity (into `meta`); `None` when it is not JSON.
+/// The scanner ([`super::scan`]) reads nearly every frame; what it refuses, the typed view
+/// reads, and what that refuses, the `Value` readers.
 pub(super) fn read(json: &str, kind: StreamKind, meta: &mut StreamMeta) -> Option<Read> {
     let mut deltas = Vec::new();
-    let (finished, parsed) = match read_view(json, kind, meta, &mut deltas) {
+    let scanned = super::scan::read(json, kind, meta, &mut deltas);
+    let (finished, parsed) = match scanned.or_else(|| read_view(json, kind, meta, &mut deltas)) {
         Some(finished) => (finished, None),
         None => {
             let value = serde_json::from_str::<Value>(json).ok()?;
@@ -144,7 +147,7 @@ pub(super) fn read(json: &str, kind: StreamKind, meta: &mut StreamMeta) -> Optio
 
 /// The typed read alone: the finished choices, with the deltas and identity added; `None`,
 /// with nothing added, where the view refuses the frame.
-fn read_view(
+pub(super) fn read_view(
     json: &str,
     kind: StreamKind,
     meta: &mut StreamMeta,
@@ -223,4 +226,4 @@ fn openai_arguments(value: &Value) -> Option<Cow<'_, str>> {
 
 #[cfg(test)]
 #[path = "view_prop.rs"]
-mod properties;
+pub(super) mod properties;

@@ -33,7 +33,7 @@ const KEYS: &[&str] = &[
     "usage",
 ];
 
-fn string() -> impl Strategy<Value = String> {
+pub(in crate::stream::frames) fn string() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => "\\PC{0,6}",
         1 => Just("a\"b\\c\nd".to_string()),
@@ -136,7 +136,7 @@ fn message() -> BoxedStrategy<J> {
     ])
 }
 
-fn frame() -> BoxedStrategy<J> {
+pub(in crate::stream::frames) fn frame() -> BoxedStrategy<J> {
     let index = or_anything(
         prop::sample::select(vec!["0", "1", "2", "3"])
             .prop_map(J::Num)
@@ -169,7 +169,7 @@ fn frame() -> BoxedStrategy<J> {
     ])
 }
 
-const KINDS: [StreamKind; 4] = [
+pub(in crate::stream::frames) const KINDS: [StreamKind; 4] = [
     StreamKind::OpenAiChat,
     StreamKind::OpenAiCompletions,
     StreamKind::OllamaChat,
