@@ -26,6 +26,8 @@ use tree_sitter::{Node, TreeCursor};
 
 use crate::language::Language;
 
+mod control;
+
 /// One grammar's field ids by the (address, length) of the field-name literal.
 type FieldIds = HashMap<(usize, usize), Option<FieldId>>;
 
@@ -98,6 +100,9 @@ pub(crate) struct Flow {
     pub sources: Option<Regex>,
     /// Regexes over a call's dotted path whose result is clean.
     pub sanitizers: Option<Regex>,
+    /// Regexes over a call's dotted path that check a value: a use of a variable inside (or
+    /// after an exiting) `if` whose condition passes that variable to one is clean.
+    pub guards: Option<Regex>,
     pub sinks: Vec<Sink>,
     /// When set, the rule fires on a constant sink value matching it instead of a tainted one.
     pub insecure_value: Option<Regex>,
@@ -673,6 +678,12 @@ pub(crate) struct Facts<'t> {
     aliases: HashMap<String, String>,
     pub calls: Vec<Node<'t>>,
     pub assigns: Vec<(Node<'t>, Node<'t>)>,
+    /// Conditionals (`if`, `unless`, `guard`, modifiers), for guards and dead branches.
+    ifs: Vec<Node<'t>>,
+    /// `return`/`throw`/`raise` statements, after which the rest of a block is dead.
+    exits: Vec<Node<'t>>,
+    /// Code that never runs: (start, end, enclosing function's start byte).
+    dead: Vec<(usize, usize, usize)>,
     scopes: Scopes,
     /// The resolved path of every call in `calls` and of every target in `assigns` (same
     /// order), computed on first use: a path depends on the block only, not on the rule, and
@@ -774,6 +785,9 @@ impl<'t> Facts<'t> {
             aliases: HashMap::new(),
             calls: Vec::new(),
             assigns: Vec::new(),
+            ifs: Vec::new(),
+            exits: Vec::new(),
+            dead: Vec::new(),
             scopes: Scopes::build(root),
             call_paths: OnceCell::new(),
             call_deep_paths: OnceCell::new(),
@@ -786,7 +800,21 @@ impl<'t> Facts<'t> {
             stack.extend(node.named_children(&mut cursor));
         }
         facts.calls.sort_by_key(|n| n.start_byte());
+        let dead = control::dead_ranges(&facts);
+        facts.dead = dead;
         facts
+    }
+
+    /// Whether `node` sits in code that never runs (a constant-false branch, or after a
+    /// `return` in its block) of its own function.
+    pub(crate) fn is_dead(&self, node: Node<'t>) -> bool {
+        !self.dead.is_empty() && self.is_dead_at(node.start_byte(), self.scopes.enclosing(node))
+    }
+
+    fn is_dead_at(&self, pos: usize, scope: usize) -> bool {
+        self.dead
+            .iter()
+            .any(|&(start, end, s)| s == scope && start <= pos && pos < end)
     }
 
     /// The resolved paths of `calls`, callee only (no trailing `()`), in the same order.
@@ -897,6 +925,12 @@ impl<'t> Facts<'t> {
         if is(kind, CALLS) {
             self.calls.push(node);
             self.bind_out_parameter(node);
+        }
+        if is(kind, control::IFS) {
+            self.ifs.push(node);
+        }
+        if control::is_exit(kind) {
+            self.exits.push(node);
         }
         if is_function(kind) {
             if let Some(name) = node.field("name") {
@@ -1396,12 +1430,32 @@ impl<'t> Facts<'t> {
                 .filter(|b| b.scope == *scope)
                 .filter(|b| !contains(b.stmt, at) || b.param)
                 .filter(|b| depth > 0 || b.pos < at.start_byte() || b.param)
+                .filter(|b| b.param || !self.is_dead_at(b.pos, b.scope))
                 .max_by_key(|b| (!b.param, b.pos));
             if best.is_some() {
                 return best;
             }
         }
         None
+    }
+}
+
+impl<'t> Facts<'t> {
+    /// Whether `name` has bindings visible at `at` but all of them in code that never runs
+    /// (`char *p; if (0) p = argv[1]; printf(p);`): then it never gets a value from anywhere.
+    fn bound_only_in_dead_code(&self, name: &str, at: Node<'t>) -> bool {
+        if self.dead.is_empty() {
+            return false;
+        }
+        let Some(candidates) = self.bindings.get(name) else {
+            return false;
+        };
+        let scope = self.scopes.enclosing(at);
+        let before: Vec<&Binding<'t>> = candidates
+            .iter()
+            .filter(|b| b.scope == scope && b.pos < at.start_byte() && !b.param)
+            .collect();
+        !before.is_empty() && before.iter().all(|b| self.is_dead_at(b.pos, b.scope))
     }
 }
 
@@ -1579,6 +1633,8 @@ pub(crate) struct Evaluator<'a, 't> {
     pub facts: &'a Facts<'t>,
     pub flow: &'a Flow,
     active: HashSet<usize>,
+    /// The rule's guarded uses in this block, computed on the first name looked up.
+    guarded: OnceCell<Vec<control::Guarded>>,
 }
 
 const MAX_DEPTH: usize = 24;
@@ -1589,6 +1645,7 @@ impl<'a, 't> Evaluator<'a, 't> {
             facts,
             flow,
             active: HashSet::new(),
+            guarded: OnceCell::new(),
         }
     }
 
@@ -1967,7 +2024,18 @@ impl<'a, 't> Evaluator<'a, 't> {
         if let Some(v) = env.get(&name) {
             return v.clone();
         }
+        if self.flow.insecure_value.is_none() {
+            let guarded = self
+                .guarded
+                .get_or_init(|| control::guarded(self.facts, self.flow));
+            if control::is_guarded(guarded, &name, node.start_byte()) {
+                return Val::clean();
+            }
+        }
         let Some(binding) = self.facts.lookup(&name, node) else {
+            if self.facts.bound_only_in_dead_code(&name, node) {
+                return Val::clean();
+            }
             return self.unknown();
         };
         if binding.param {
@@ -2229,6 +2297,7 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
                 {
                     if !sink.path.is_match(bare)
                         && !deep.as_ref().is_some_and(|d| sink.path.is_match(d))
+                        || facts.is_dead(call)
                     {
                         continue;
                     }
@@ -2302,7 +2371,10 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
             }
             SinkKind::Assign => {
                 for (&(target, value), path) in facts.assigns.iter().zip(facts.assign_paths()) {
-                    if sink.path.is_match(path) && fires(&mut ev, flow, value) {
+                    if sink.path.is_match(path)
+                        && !facts.is_dead(target)
+                        && fires(&mut ev, flow, value)
+                    {
                         hits.push(Hit {
                             start: target.start_byte(),
                             end: value.end_byte(),
@@ -2384,6 +2456,7 @@ mod tests {
         Flow {
             sources: None,
             sanitizers: None,
+            guards: None,
             sinks: vec![Sink {
                 kind: SinkKind::Call,
                 path: Regex::new(&format!("^(?:{path})$")).expect("sink regex"),
@@ -2397,6 +2470,81 @@ mod tests {
             value_text: None,
             words: None,
         }
+    }
+
+    /// `one_sink` with guards.
+    fn guarded_sink(path: &str, guards: &str) -> Flow {
+        Flow {
+            guards: Some(Regex::new(&format!("^(?:{guards})$")).expect("guard regex")),
+            ..one_sink(path, Some(vec![0]), None)
+        }
+    }
+
+    #[test]
+    fn a_check_on_the_same_variable_guards_uses_inside_its_if() {
+        let flow = guarded_sink("open", r".*\.startswith");
+        let code = "def f(p, q):\n    if p.startswith(BASE):\n        open(p)\n    if q.startswith(BASE):\n        open(p)\n    open(p)\n";
+        // Line 3 is guarded; line 5 checks another variable; line 6 is outside the if.
+        assert_eq!(hit_lines(Language::Python, code, &flow), vec![5, 6]);
+    }
+
+    #[test]
+    fn an_exiting_check_guards_the_rest_of_its_block() {
+        let flow = guarded_sink(r"os\.ReadFile", r"strings\.HasPrefix");
+        let code = "package main\nfunc f(p string) {\n\tos.ReadFile(p)\n\tif !strings.HasPrefix(p, root) {\n\t\treturn\n\t}\n\tos.ReadFile(p)\n}\nfunc g(p string) {\n\tif !strings.HasPrefix(p, root) {\n\t\tlog(p)\n\t}\n\tos.ReadFile(p)\n}\n";
+        // f: the read before the check fires, the one after it does not; g's check does not
+        // leave the block.
+        assert_eq!(hit_lines(Language::Go, code, &flow), vec![3, 13]);
+    }
+
+    #[test]
+    fn a_name_bound_to_a_check_guards_an_if_that_tests_it() {
+        let flow = guarded_sink(r"os\.ReadFile", r"filepath\.Rel");
+        let code = "package main\nfunc f(p string) {\n\t_, err := filepath.Rel(base, p)\n\tif err == nil {\n\t\tos.ReadFile(p)\n\t}\n\tif other {\n\t\tos.ReadFile(p)\n\t}\n}\n";
+        assert_eq!(hit_lines(Language::Go, code, &flow), vec![8]);
+    }
+
+    #[test]
+    fn a_local_helper_that_checks_and_throws_guards_its_arguments() {
+        let flow = guarded_sink(r"new FileOutputStream", r".*\.startsWith");
+        let code = "class A {\n  void check(File f, File d) {\n    if (!f.toPath().startsWith(d.toPath()))\n      throw new IllegalStateException();\n  }\n  void a(File f, File d) {\n    check(f, d);\n    new FileOutputStream(f);\n  }\n  void b(File f, File d) {\n    new FileOutputStream(f);\n  }\n}\n";
+        assert_eq!(hit_lines(Language::Java, code, &flow), vec![11]);
+    }
+
+    #[test]
+    fn a_comparison_with_a_literal_guards_its_body_only() {
+        let flow = one_sink(r"fs\.readFileSync", Some(vec![0]), None);
+        let code = "function f(p) {\n  if (p === 'index.html') {\n    fs.readFileSync(p);\n  } else {\n    fs.readFileSync(p);\n  }\n}\n";
+        assert_eq!(hit_lines(Language::JavaScript, code, &flow), vec![5]);
+    }
+
+    #[test]
+    fn guards_do_not_apply_to_constant_rules() {
+        let flow = Flow {
+            guards: Some(Regex::new("^(?:check)$").expect("guard regex")),
+            ..one_sink("hash", Some(vec![0]), Some("MD5"))
+        };
+        let code = "def f():\n    a = 'MD5'\n    if a == 'MD5':\n        hash(a)\n";
+        assert_eq!(hit_lines(Language::Python, code, &flow), vec![4]);
+    }
+
+    #[test]
+    fn constant_false_branches_and_code_after_return_are_dead() {
+        let flow = one_sink("printf", Some(vec![0]), None);
+        let code = "int zero = 0;\nint main(int argc, char **argv) {\n  char *a; char *b; char *c; char *d; char *e;\n  if (0) a = argv[1];\n  printf(a);\n  if (1 == 0) b = argv[1];\n  printf(b);\n  if (zero) c = argv[1];\n  printf(c);\n  if (!0) d = argv[1];\n  printf(d);\n  return 0;\n  e = argv[1];\n  printf(e);\n}\n";
+        // `a`, `b`, `c` get a value only in code that never runs; `d` gets one; the printf
+        // after `return` never runs.
+        assert_eq!(hit_lines(Language::C, code, &flow), vec![11]);
+    }
+
+    #[test]
+    fn dead_branches_drop_their_bindings() {
+        let flow = Flow {
+            sources: Some(Regex::new(r"^(?:argv.*)$").expect("source")),
+            ..one_sink("printf", Some(vec![0]), None)
+        };
+        let code = "int main(int argc, char **argv) {\n  char *a = \"x\"; char *b = \"y\";\n  if (0) a = argv[1];\n  printf(a);\n  if (1) b = argv[1];\n  printf(b);\n}\n";
+        assert_eq!(hit_lines(Language::C, code, &flow), vec![6]);
     }
 
     /// The source lines of the hits of `flow` in `code`.

@@ -97,6 +97,11 @@ struct RawFlow {
     /// Calls whose result is clean (`shlex\.quote`, `escapeshellarg`).
     #[serde(default)]
     sanitizers: Vec<String>,
+    /// Calls that check a value (`.*\.startswith`, `strings\.HasPrefix`, `strlen`): a use of
+    /// a variable inside an `if` whose condition passes it to one, or after such an `if` that
+    /// returns or throws, is clean.
+    #[serde(default)]
+    guards: Vec<String>,
     /// Where a tainted (or, with `insecure_value`, an insecure constant) value must not arrive.
     sinks: Vec<RawSink>,
     /// Fire on a constant value matching this regex (`(?i)md5|sha1`, `False|0`) instead of
@@ -486,6 +491,7 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
         value_text,
         sources: path_regex("flow.sources", &raw.sources)?,
         sanitizers: path_regex("flow.sanitizers", &raw.sanitizers)?,
+        guards: path_regex("flow.guards", &raw.guards)?,
         sinks,
         insecure_value,
     })
