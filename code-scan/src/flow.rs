@@ -775,6 +775,27 @@ fn declared_name<'a>(node: Node<'_>, code: &'a str) -> Option<&'a str> {
     found.and_then(|c| declared_name(c, code))
 }
 
+/// The names a JavaScript destructuring pattern binds (`{ a, b: c, ...rest }`, `[x, , y]`,
+/// nested, with defaults).
+fn pattern_names<'a>(pattern: Node<'_>, code: &'a str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut stack = vec![pattern];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "shorthand_property_identifier_pattern" | "identifier" => out.push(text(n, code)),
+            // `{ key: value }`: the value side is the name (or a nested pattern).
+            "pair_pattern" => stack.extend(n.field("value")),
+            // `{ a = 1 }`, `[b = 2]`: the left side.
+            "object_assignment_pattern" | "assignment_pattern" => stack.extend(n.field("left")),
+            _ => {
+                let mut cursor = n.walk();
+                stack.extend(n.named_children(&mut cursor));
+            }
+        }
+    }
+    out
+}
+
 impl<'t> Facts<'t> {
     pub(crate) fn collect(language: Language, root: Node<'t>, code: &'t str) -> Facts<'t> {
         let mut facts = Facts {
@@ -1031,6 +1052,18 @@ impl<'t> Facts<'t> {
                             .find(|c| c.kind() != "modifiers")
                     });
                 if let Some(name_node) = name_node
+                    && matches!(name_node.kind(), "object_pattern" | "array_pattern")
+                {
+                    // `const { host, port: p } = req.query`, `const [a, b] = argv`: each name
+                    // holds a part of the value, tainted when the value is.
+                    let value = value.filter(|v| v.id() != name_node.id());
+                    for name in pattern_names(name_node, code) {
+                        self.bind(name, node, value, false, false);
+                    }
+                    if let Some(v) = value {
+                        self.alias_from_require(name_node, v);
+                    }
+                } else if let Some(name_node) = name_node
                     && let Some(name) = declared_name(name_node, code)
                 {
                     let value = value.filter(|v| v.id() != name_node.id());
@@ -2007,10 +2040,25 @@ impl<'a, 't> Evaluator<'a, 't> {
     fn eval_name(&mut self, node: Node<'t>, env: &HashMap<String, Val>, depth: usize) -> Val {
         let code = self.code();
         let name = normalise_path(text(node, code));
+        if !env.contains_key(&name) && self.is_guarded(&name, node) {
+            return Val::clean();
+        }
         if self.is_source(&self.facts.path(node)) && !env.contains_key(&name) {
             return Val::unknown(true);
         }
         self.eval_named(name, node, env, depth)
+    }
+
+    /// Whether this use of `name` is checked by one of the rule's guards (taint rules only:
+    /// a check does not make a constant safe).
+    fn is_guarded(&self, name: &str, node: Node<'t>) -> bool {
+        if self.flow.insecure_value.is_some() {
+            return false;
+        }
+        let guarded = self
+            .guarded
+            .get_or_init(|| control::guarded(self.facts, self.flow));
+        control::is_guarded(guarded, name, node.start_byte())
     }
 
     /// The value of the variable `name` as seen at `node` (the caller checks sources).
@@ -2024,13 +2072,8 @@ impl<'a, 't> Evaluator<'a, 't> {
         if let Some(v) = env.get(&name) {
             return v.clone();
         }
-        if self.flow.insecure_value.is_none() {
-            let guarded = self
-                .guarded
-                .get_or_init(|| control::guarded(self.facts, self.flow));
-            if control::is_guarded(guarded, &name, node.start_byte()) {
-                return Val::clean();
-            }
+        if self.is_guarded(&name, node) {
+            return Val::clean();
         }
         let Some(binding) = self.facts.lookup(&name, node) else {
             if self.facts.bound_only_in_dead_code(&name, node) {
@@ -2509,6 +2552,13 @@ mod tests {
         let flow = guarded_sink(r"new FileOutputStream", r".*\.startsWith");
         let code = "class A {\n  void check(File f, File d) {\n    if (!f.toPath().startsWith(d.toPath()))\n      throw new IllegalStateException();\n  }\n  void a(File f, File d) {\n    check(f, d);\n    new FileOutputStream(f);\n  }\n  void b(File f, File d) {\n    new FileOutputStream(f);\n  }\n}\n";
         assert_eq!(hit_lines(Language::Java, code, &flow), vec![11]);
+    }
+
+    #[test]
+    fn the_else_of_a_check_is_guarded_only_when_the_check_is_negated() {
+        let flow = guarded_sink(r"Command::new", r".*\.contains");
+        let code = "fn f(c: &str) {\n    if ALLOWED.contains(&c) {\n        Command::new(c);\n    } else {\n        Command::new(c);\n    }\n    if !ALLOWED.contains(&c) {\n        log(c);\n    } else {\n        Command::new(c);\n    }\n}\n";
+        assert_eq!(hit_lines(Language::Rust, code, &flow), vec![5]);
     }
 
     #[test]

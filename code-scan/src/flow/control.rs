@@ -13,9 +13,9 @@
 //!   one of the rule's `guards` (`path.startswith(base)`, `strings.HasPrefix(p, root)`,
 //!   `strlen(s) < n`), or after such an `if` whose body ends in `return`/`throw`/`raise`, or
 //!   inside an `if` testing a name bound to such a check (`ok := filepath.Rel(..)`), is clean.
-//!   So is a use inside `if x == "literal"` (an allow-list of one). The polarity of the check
-//!   is not tracked: a check that is there at all is what separates the safe look-alike from
-//!   the finding.
+//!   So is a use inside `if x == "literal"` (an allow-list of one). Whether a check allows
+//!   (`startswith`) or denies (`contains("..")`) is not known, so the body of the `if` counts
+//!   as checked either way; its `else` only when the check is negated (`if !allowed(x)`).
 
 use tree_sitter::Node;
 
@@ -171,9 +171,11 @@ fn conditional<'t>(node: Node<'t>) -> Option<Conditional<'t>> {
 }
 
 impl Conditional<'_> {
-    /// Where the check holds: the body, the `else`, and, when the body leaves the block,
-    /// the rest of the block (`if !ok { return }`; Swift's `guard ... else { return }`).
-    fn guarded(&self, code: &str) -> Vec<(usize, usize)> {
+    /// Where the check holds: the body (an allow-check passed, or a deny-check failed:
+    /// `if !strings.Contains(p, "..")`), the `else` of a negated check (`if !allowed(x) {..}
+    /// else {use(x)}`), and, when the body leaves the block, the rest of the block
+    /// (`if !ok { return }`; Swift's `guard ... else { return }`).
+    fn guarded(&self, code: &str, negated: bool) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         if self.node.kind() == "guard_statement" {
             out.extend(rest_of_block(self.node));
@@ -181,14 +183,37 @@ impl Conditional<'_> {
         }
         if self.modifier {
             out.push((self.node.start_byte(), self.condition.start_byte()));
-        } else {
-            out.push((self.condition.end_byte(), self.node.end_byte()));
+        } else if let Some(body) = self.body {
+            out.push((body.start_byte(), body.end_byte()));
+        }
+        if negated && let Some(alternative) = self.alternative {
+            out.push((alternative.start_byte(), alternative.end_byte()));
         }
         if self.body.is_some_and(|b| ends_in_exit(b, code)) && self.node.kind() != "elif_clause" {
             out.extend(rest_of_block(self.node));
         }
         out
     }
+}
+
+/// Whether a check inside a condition is negated (`!f(x)`, `not f(x)`, `unless`).
+fn negated(call: Node<'_>, condition: Node<'_>, code: &str) -> bool {
+    let mut flips = condition.parent().is_some_and(|p| p.kind() == "unless");
+    let mut up = call.parent();
+    while let Some(p) = up {
+        if p.start_byte() < condition.start_byte() || p.end_byte() > condition.end_byte() {
+            break;
+        }
+        let k = p.kind();
+        if k.contains("unary") || k == "not_operator" || k == "prefix_expression" {
+            let t = text(p, code).trim_start();
+            if t.starts_with('!') || t.starts_with("not") {
+                flips = !flips;
+            }
+        }
+        up = p.parent();
+    }
+    flips
 }
 
 /// A variable and the byte range in which its uses are clean.
@@ -342,7 +367,7 @@ pub(super) fn guarded(facts: &Facts<'_>, flow: &Flow) -> Vec<Guarded> {
             let mut in_condition = false;
             for c in conditionals.iter().filter(|c| contains(c.condition, call)) {
                 in_condition = true;
-                push(&names, c.guarded(code));
+                push(&names, c.guarded(code, negated(call, c.condition, code)));
             }
             if in_condition {
                 continue;
@@ -359,7 +384,7 @@ pub(super) fn guarded(facts: &Facts<'_>, flow: &Flow) -> Vec<Guarded> {
                         .iter()
                         .any(|i| bound.contains(i))
             }) {
-                push(&names, c.guarded(code));
+                push(&names, c.guarded(code, false));
             }
         }
     }
