@@ -666,6 +666,9 @@ struct Binding<'t> {
     augment: bool,
     /// A function parameter (no value known inside the function).
     param: bool,
+    /// A loop variable: `value` is the iterable it takes elements of (its taint, not its
+    /// path: `for e in archive.entries` does not make `e.name` mean `archive.entries.name`).
+    element: bool,
 }
 
 /// What the evaluator knows about one parsed block.
@@ -895,6 +898,7 @@ impl<'t> Facts<'t> {
         let value = binding.value?;
         if binding.augment
             || binding.param
+            || binding.element
             || !is(value.kind(), CALLS)
             || text(value, self.code) == head
         {
@@ -937,6 +941,7 @@ impl<'t> Facts<'t> {
             value,
             augment,
             param,
+            element: false,
         });
     }
 
@@ -1008,6 +1013,12 @@ impl<'t> Facts<'t> {
                     for (i, l) in lefts.iter().enumerate() {
                         let value = rights.get(i).copied().or(rights.last().copied());
                         self.bind(text(*l, code), node, value, augment, false);
+                        // `cfg.MinVersion = v`: an assignment sink, like other grammars'.
+                        if let Some(v) = value
+                            && kind == "assignment_statement"
+                        {
+                            self.assigns.push((*l, v));
+                        }
                     }
                 } else {
                     let target = if left.kind() == "directly_assignable_expression" {
@@ -1022,7 +1033,14 @@ impl<'t> Facts<'t> {
                             Some(right)
                         };
                     self.bind(text(target, code), node, value, augment, false);
-                    self.assigns.push((target, right));
+                    // Go's `a.b = v` keeps both sides in one-element expression lists.
+                    let target =
+                        if target.kind() == "expression_list" && target.named_child_count() == 1 {
+                            target.named_child(0).unwrap_or(target)
+                        } else {
+                            target
+                        };
+                    self.assigns.push((target, value.unwrap_or(right)));
                 }
             }
             // let / var / val / const declarations with a value
@@ -1094,6 +1112,43 @@ impl<'t> Facts<'t> {
                     .or_else(|| declared_name(node, code))
                 {
                     self.bind(name, node, None, false, true);
+                }
+            }
+            // `for _, v := range xs`, `for x in xs`, `for (const x of xs)`: the loop variable
+            // holds an element of the iterable, tainted when the iterable is.
+            "range_clause"
+            | "for_statement"
+            | "for_in_clause"
+            | "for_in_statement"
+            | "for_expression"
+            | "enhanced_for_statement"
+            | "foreach_statement"
+            | "for" => {
+                let left = node
+                    .field("left")
+                    .or_else(|| node.field("pattern"))
+                    .or_else(|| node.field("name"));
+                let right = node.field("right").or_else(|| node.field("value"));
+                if let (Some(left), Some(right)) = (left, right) {
+                    let mut stack = vec![left];
+                    while let Some(n) = stack.pop() {
+                        if is(n.kind(), IDENTS) {
+                            let name = text(n, code);
+                            if name != "_" {
+                                self.bind(name, left, Some(right), false, false);
+                                if let Some(b) = self
+                                    .bindings
+                                    .get_mut(&normalise_path(name))
+                                    .and_then(|v| v.last_mut())
+                                {
+                                    b.element = true;
+                                }
+                            }
+                        } else {
+                            let mut cursor = n.walk();
+                            stack.extend(n.named_children(&mut cursor));
+                        }
+                    }
                 }
             }
             "parameters" | "method_parameters" | "formal_parameters" | "lambda_parameters"
@@ -1339,6 +1394,7 @@ impl<'t> Facts<'t> {
                     "object_creation_expression" | "new_expression"
                 ))
             && !binding.augment
+            && !binding.element
             && text(value, self.code) != head
         {
             let inner = self.raw_path(value, 0);
@@ -2556,9 +2612,41 @@ mod tests {
 
     #[test]
     fn the_else_of_a_check_is_guarded_only_when_the_check_is_negated() {
-        let flow = guarded_sink(r"Command::new", r".*\.contains");
+        let flow = guarded_sink(r"Command\.new", r".*\.contains");
         let code = "fn f(c: &str) {\n    if ALLOWED.contains(&c) {\n        Command::new(c);\n    } else {\n        Command::new(c);\n    }\n    if !ALLOWED.contains(&c) {\n        log(c);\n    } else {\n        Command::new(c);\n    }\n}\n";
         assert_eq!(hit_lines(Language::Rust, code, &flow), vec![5]);
+    }
+
+    #[test]
+    fn loop_variables_carry_the_iterables_taint() {
+        let flow = Flow {
+            sources: Some(Regex::new(r"^(?:tls\.InsecureCipherSuites)$").expect("source")),
+            ..one_sink("unused", None, None)
+        };
+        let flow = Flow {
+            sinks: vec![Sink {
+                kind: SinkKind::Assign,
+                path: Regex::new(r"^(?:.*\.CipherSuites)$").expect("sink"),
+                args: None,
+                keyword: None,
+                requires: Vec::new(),
+                unless: Vec::new(),
+                argv_arrays: false,
+            }],
+            ..flow
+        };
+        let code = "package main\nfunc f(c *tls.Config) {\n\tids := []uint16{}\n\tfor _, s := range tls.InsecureCipherSuites() {\n\t\tids = append(ids, s.ID)\n\t}\n\tc.CipherSuites = ids\n\tfor _, s := range tls.CipherSuites() {\n\t\td.CipherSuites = append(d.CipherSuites, s.ID)\n\t}\n}\n";
+        assert_eq!(hit_lines(Language::Go, code, &flow), vec![7]);
+    }
+
+    #[test]
+    fn destructuring_binds_each_name_to_the_value() {
+        let flow = Flow {
+            sources: Some(Regex::new(r"^(?:req\.query.*)$").expect("source")),
+            ..one_sink(r"child_process\.exec", Some(vec![0]), None)
+        };
+        let code = "const { exec } = require('child_process');\nfunction f(req) {\n  const { host, port: p } = req.query;\n  exec('ping ' + host);\n  exec('nc x ' + p);\n  exec('ls');\n}\n";
+        assert_eq!(hit_lines(Language::JavaScript, code, &flow), vec![4, 5]);
     }
 
     #[test]
