@@ -2623,18 +2623,9 @@ mod tests {
             sources: Some(Regex::new(r"^(?:tls\.InsecureCipherSuites)$").expect("source")),
             ..one_sink("unused", None, None)
         };
-        let flow = Flow {
-            sinks: vec![Sink {
-                kind: SinkKind::Assign,
-                path: Regex::new(r"^(?:.*\.CipherSuites)$").expect("sink"),
-                args: None,
-                keyword: None,
-                requires: Vec::new(),
-                unless: Vec::new(),
-                argv_arrays: false,
-            }],
-            ..flow
-        };
+        let mut flow = flow;
+        flow.sinks[0].kind = SinkKind::Assign;
+        flow.sinks[0].path = Regex::new(r"^(?:.*\.CipherSuites)$").expect("sink");
         let code = "package main\nfunc f(c *tls.Config) {\n\tids := []uint16{}\n\tfor _, s := range tls.InsecureCipherSuites() {\n\t\tids = append(ids, s.ID)\n\t}\n\tc.CipherSuites = ids\n\tfor _, s := range tls.CipherSuites() {\n\t\td.CipherSuites = append(d.CipherSuites, s.ID)\n\t}\n}\n";
         assert_eq!(hit_lines(Language::Go, code, &flow), vec![7]);
     }
