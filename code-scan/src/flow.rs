@@ -188,6 +188,12 @@ pub(crate) struct Sink {
     pub unless: Vec<(String, Regex)>,
     /// Array literals in checked positions are argument vectors (no shell): not checked.
     pub argv_arrays: bool,
+    /// Leading positional arguments whose text matches are an overload's optional first
+    /// parameter (`(IFormatProvider)null`, Ruby's `IO.new(1)`): skipped before counting.
+    pub skip_leading: Option<Regex>,
+    /// The sink applies only to calls with at least this many positional arguments (after
+    /// `skip_leading`): a format string with nothing to format, say.
+    pub min_args: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2400,7 +2406,18 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
                     {
                         continue;
                     }
-                    let parts = call_parts(call, code);
+                    let mut parts = call_parts(call, code);
+                    if let Some(skip) = &sink.skip_leading {
+                        let leading = parts
+                            .positional
+                            .iter()
+                            .take_while(|a| skip.is_match(text(**a, code)))
+                            .count();
+                        parts.positional.drain(..leading);
+                    }
+                    if parts.positional.len() < sink.min_args {
+                        continue;
+                    }
                     let required = sink.requires.iter().all(|(name, re)| {
                         parts
                             .keywords
@@ -2564,6 +2581,8 @@ mod tests {
                 requires: Vec::new(),
                 unless: Vec::new(),
                 argv_arrays: false,
+                skip_leading: None,
+                min_args: 0,
             }],
             insecure_value: insecure.map(|v| Regex::new(&format!("^(?:{v})$")).expect("value")),
             value_text: None,
@@ -2638,6 +2657,15 @@ mod tests {
         };
         let code = "const { exec } = require('child_process');\nfunction f(req) {\n  const { host, port: p } = req.query;\n  exec('ping ' + host);\n  exec('nc x ' + p);\n  exec('ls');\n}\n";
         assert_eq!(hit_lines(Language::JavaScript, code, &flow), vec![4, 5]);
+    }
+
+    #[test]
+    fn leading_optional_arguments_are_skipped_and_short_calls_ignored() {
+        let mut flow = one_sink("printf", Some(vec![0]), None);
+        flow.sinks[0].skip_leading = Some(Regex::new(r"^(?:IO\.new.*)$").expect("skip"));
+        flow.sinks[0].min_args = 2;
+        let code = "def f(x)\n  printf(x, 1)\n  printf(x)\n  printf(IO.new(1), x, 2)\n  printf(IO.new(1), x)\n  printf(\"%s\", x)\nend\n";
+        assert_eq!(hit_lines(Language::Ruby, code, &flow), vec![2, 4]);
     }
 
     #[test]

@@ -143,6 +143,15 @@ struct RawSink {
     /// (Ruby's `Open3.pipeline(["grep", x])`), and is not checked; strings still are.
     #[serde(default)]
     argv_arrays: bool,
+    /// Leading positional arguments whose text matches this regex (whole) are skipped before
+    /// `args` positions are counted: an overload's optional first parameter such as
+    /// `(IFormatProvider)null` or Ruby's `IO.new(1)`.
+    #[serde(default)]
+    skip_leading: Option<String>,
+    /// The sink applies only to calls with at least this many positional arguments (after
+    /// `skip_leading`), e.g. 2 for a format call that has values to format.
+    #[serde(default)]
+    min_args: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -421,10 +430,12 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
                 || s.argv_arrays
                 || s.keyword.is_some()
                 || !s.requires.is_empty()
-                || !s.unless.is_empty())
+                || !s.unless.is_empty()
+                || s.skip_leading.is_some()
+                || s.min_args > 0)
         {
             return Err(format!(
-                "`{field}`: `args`, `argv_arrays`, `keyword`, `requires` and `unless` apply to `call` sinks only; remove them"
+                "`{field}`: `args`, `argv_arrays`, `keyword`, `requires`, `unless`, `skip_leading` and `min_args` apply to `call` sinks only; remove them"
             ));
         }
         let path = path_regex(
@@ -462,6 +473,11 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
             requires,
             unless,
             argv_arrays: s.argv_arrays,
+            skip_leading: optional_whole_regex(
+                &format!("{field}.skip_leading"),
+                s.skip_leading.as_deref(),
+            )?,
+            min_args: s.min_args,
         });
     }
     let insecure_value =
