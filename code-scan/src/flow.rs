@@ -528,6 +528,9 @@ const PASS_THROUGH: &[&str] = &[
     "asList",
     "of",
     "singletonList",
+    "StringBuilder",
+    "StringBuffer",
+    "StringWriter",
 ];
 
 /// Calls that turn a string into bytes or characters in a named charset, or decode a
@@ -595,6 +598,23 @@ const OUT_PARAMETER_WRITERS: &[&str] = &[
     "getentropy",
     "arc4random_buf",
     "randombytes_buf",
+];
+
+/// Methods that add their argument to the object they are called on (a string builder, a
+/// list of parts), so a statement calling one changes the variable's value.
+const BUILDER_METHODS: &[&str] = &[
+    "append",
+    "Append",
+    "AppendLine",
+    "AppendFormat",
+    "insert",
+    "Insert",
+    "push",
+    "push_str",
+    "extend",
+    "concat",
+    "write",
+    "WriteString",
 ];
 
 fn last_named(node: Node<'_>) -> Option<Node<'_>> {
@@ -675,6 +695,9 @@ struct Binding<'t> {
     /// A loop variable: `value` is the iterable it takes elements of (its taint, not its
     /// path: `for e in archive.entries` does not make `e.name` mean `archive.entries.name`).
     element: bool,
+    /// `sb.append(x);`: a new value for taint and text, but not for the variable's path
+    /// (`w.write(a); w.write(b)` still calls `write` on what `w` was bound to).
+    builder: bool,
 }
 
 /// What the evaluator knows about one parsed block.
@@ -900,7 +923,7 @@ impl<'t> Facts<'t> {
         if rest.is_empty() || self.aliases.contains_key(head) {
             return None;
         }
-        let binding = self.lookup(head, node)?;
+        let binding = self.lookup_path(head, node)?;
         let value = binding.value?;
         if binding.augment
             || binding.param
@@ -948,6 +971,7 @@ impl<'t> Facts<'t> {
             augment,
             param,
             element: false,
+            builder: false,
         });
     }
 
@@ -1157,6 +1181,23 @@ impl<'t> Facts<'t> {
                     }
                 }
             }
+            // `sb.append(x);`, `parts.push(x);`: a statement that grows a builder gives its
+            // variable a new value, the call (which joins the old value and the argument).
+            "expression_statement" => {
+                if let Some(call) = node.named_child(0)
+                    && is(call.kind(), CALLS)
+                    && let Some(name) = self.builder_receiver(call)
+                {
+                    self.bind(name, call, Some(call), false, false);
+                    if let Some(b) = self
+                        .bindings
+                        .get_mut(&normalise_path(name))
+                        .and_then(|v| v.last_mut())
+                    {
+                        b.builder = true;
+                    }
+                }
+            }
             "parameters" | "method_parameters" | "formal_parameters" | "lambda_parameters"
             | "block_parameters" => {
                 // Bare identifiers in a parameter list (Python, Ruby, JavaScript).
@@ -1172,6 +1213,50 @@ impl<'t> Facts<'t> {
             _ => {}
         }
         self.collect_import(node);
+    }
+
+    /// The variable a builder call grows: the innermost receiver of `sb.append(a).append(b)`
+    /// when every method in the chain is one of [`BUILDER_METHODS`].
+    fn builder_receiver(&self, call: Node<'t>) -> Option<&'t str> {
+        let code = self.code;
+        let mut cur = call;
+        for _ in 0..8 {
+            let parts = call_parts(cur, code);
+            if parts.positional.is_empty() {
+                return None;
+            }
+            // Java's method_invocation and Ruby's call name their receiver and method.
+            let (object, method) = match (
+                cur.field("object").or_else(|| cur.field("receiver")),
+                cur.field("name").or_else(|| cur.field("method")),
+            ) {
+                (Some(o), Some(m)) => (o, text(m, code)),
+                _ => {
+                    let callee = parts.callee?;
+                    if !is(callee.kind(), MEMBERS) {
+                        return None;
+                    }
+                    let t = text(callee, code);
+                    let object = callee
+                        .field("object")
+                        .or_else(|| callee.field("expression"))
+                        .or_else(|| callee.field("operand"))
+                        .or_else(|| callee.named_child(0))?;
+                    (object, t.rsplit(['.', ':']).next().unwrap_or(t).trim())
+                }
+            };
+            if !is(method, BUILDER_METHODS) {
+                return None;
+            }
+            if is(object.kind(), IDENTS) {
+                return Some(text(object, code));
+            }
+            if !is(object.kind(), CALLS) {
+                return None;
+            }
+            cur = object;
+        }
+        None
     }
 
     /// C's `sprintf(buf, ...)`, `strcpy(buf, src)`, `strcat(buf, src)` write their first
@@ -1391,7 +1476,7 @@ impl<'t> Facts<'t> {
             return format!("{full}{rest}");
         }
         // `put = requests.put` / `sp = subprocess`: an identifier bound to a path.
-        if let Some(binding) = self.lookup(head, node)
+        if let Some(binding) = self.lookup_path(head, node)
             && let Some(value) = binding.value
             && (is(value.kind(), MEMBERS)
                 || is(value.kind(), IDENTS)
@@ -1515,6 +1600,20 @@ impl<'t> Facts<'t> {
     /// The binding a use of `name` at `at` sees: the last one before it in the innermost scope
     /// that has one (outer scopes: any position, as module constants often follow functions).
     fn lookup(&self, name: &str, at: Node<'t>) -> Option<&Binding<'t>> {
+        self.lookup_where(name, at, |_| true)
+    }
+
+    /// [`Facts::lookup`] for resolving paths: builder statements do not rebind a path.
+    fn lookup_path(&self, name: &str, at: Node<'t>) -> Option<&Binding<'t>> {
+        self.lookup_where(name, at, |b| !b.builder)
+    }
+
+    fn lookup_where(
+        &self,
+        name: &str,
+        at: Node<'t>,
+        keep: impl Fn(&Binding<'t>) -> bool,
+    ) -> Option<&Binding<'t>> {
         let candidates = self.bindings.get(name)?;
         let mut scopes = Vec::new();
         self.scopes.chain(at, &mut scopes);
@@ -1526,6 +1625,7 @@ impl<'t> Facts<'t> {
                 .filter(|b| !contains(b.stmt, at) || b.param)
                 .filter(|b| depth > 0 || b.pos < at.start_byte() || b.param)
                 .filter(|b| b.param || !self.is_dead_at(b.pos, b.scope))
+                .filter(|b| keep(b))
                 .max_by_key(|b| (!b.param, b.pos));
             if best.is_some() {
                 return best;
@@ -2666,6 +2766,16 @@ mod tests {
         flow.sinks[0].min_args = 2;
         let code = "def f(x)\n  printf(x, 1)\n  printf(x)\n  printf(IO.new(1), x, 2)\n  printf(IO.new(1), x)\n  printf(\"%s\", x)\nend\n";
         assert_eq!(hit_lines(Language::Ruby, code, &flow), vec![2, 4]);
+    }
+
+    #[test]
+    fn builder_statements_grow_the_variables_value() {
+        let flow = Flow {
+            value_text: Some(Regex::new(r"^(?:(?s).*@name=\?.*)$").expect("text")),
+            ..one_sink(r"xp\.compile", Some(vec![0]), None)
+        };
+        let code = "class A {\n  void f(String u) {\n    StringBuilder sb = new StringBuilder(\"//u[@name=\");\n    sb.append(u).append(\"]\");\n    xp.compile(sb.toString());\n    StringBuilder ok = new StringBuilder(\"//u[@name=\");\n    ok.append(\"x]\");\n    xp.compile(ok.toString());\n  }\n}\n";
+        assert_eq!(hit_lines(Language::Java, code, &flow), vec![5]);
     }
 
     #[test]
