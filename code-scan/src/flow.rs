@@ -956,14 +956,15 @@ impl<'t> Facts<'t> {
         value: Option<Node<'t>>,
         augment: bool,
         param: bool,
-    ) {
+    ) -> Option<&mut Binding<'t>> {
         let name = normalise_path(name);
         if name.is_empty() {
-            return;
+            return None;
         }
         // A parameter belongs to the function it is declared in, like any other binding.
         let scope = self.scopes.enclosing(stmt);
-        self.bindings.entry(name).or_default().push(Binding {
+        let list = self.bindings.entry(name).or_default();
+        list.push(Binding {
             scope,
             pos: stmt.start_byte(),
             stmt,
@@ -973,6 +974,7 @@ impl<'t> Facts<'t> {
             element: false,
             builder: false,
         });
+        list.last_mut()
     }
 
     fn visit(&mut self, node: Node<'t>) {
@@ -1165,12 +1167,7 @@ impl<'t> Facts<'t> {
                         if is(n.kind(), IDENTS) {
                             let name = text(n, code);
                             if name != "_" {
-                                self.bind(name, left, Some(right), false, false);
-                                if let Some(b) = self
-                                    .bindings
-                                    .get_mut(&normalise_path(name))
-                                    .and_then(|v| v.last_mut())
-                                {
+                                if let Some(b) = self.bind(name, left, Some(right), false, false) {
                                     b.element = true;
                                 }
                             }
@@ -1188,12 +1185,7 @@ impl<'t> Facts<'t> {
                     && is(call.kind(), CALLS)
                     && let Some(name) = self.builder_receiver(call)
                 {
-                    self.bind(name, call, Some(call), false, false);
-                    if let Some(b) = self
-                        .bindings
-                        .get_mut(&normalise_path(name))
-                        .and_then(|v| v.last_mut())
-                    {
+                    if let Some(b) = self.bind(name, call, Some(call), false, false) {
                         b.builder = true;
                     }
                 }
