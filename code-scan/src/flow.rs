@@ -106,6 +106,9 @@ pub(crate) struct Flow {
     pub sinks: Vec<Sink>,
     /// When set, the rule fires on a constant sink value matching it instead of a tainted one.
     pub insecure_value: Option<Regex>,
+    /// With `insecure_value`: also report the statement that binds the constant
+    /// (`let key = [0u8; 32];`), where a reader fixes it, besides the sink.
+    pub report_value: bool,
     /// When set, a tainted value fires only if its resolved text (`?` for unknown parts)
     /// matches: SQL keywords around a hole, say.
     pub value_text: Option<Regex>,
@@ -1500,6 +1503,12 @@ impl<'t> Facts<'t> {
             return "?".into();
         }
         let kind = node.kind();
+        // Rust's `Key::<Aes256Gcm>` / `Encryptor::<Aes256>::new`: the path without generics.
+        if matches!(kind, "generic_type" | "generic_function")
+            && let Some(inner) = node.field("type").or_else(|| node.field("function"))
+        {
+            return self.raw_path(inner, depth + 1);
+        }
         if is(kind, MEMBERS) {
             let object = node
                 .field("object")
@@ -2569,11 +2578,28 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
                         checked.retain(|arg| !is(arg.kind(), ARRAYS));
                     }
                     // One finding per call, spanning the call (as a query rule's `@match`).
-                    if checked.into_iter().any(|arg| fires(&mut ev, flow, arg)) {
+                    let fired: Vec<Node<'_>> = checked
+                        .into_iter()
+                        .filter(|&arg| fires(&mut ev, flow, arg))
+                        .collect();
+                    if !fired.is_empty() {
                         hits.push(Hit {
                             start: call.start_byte(),
                             end: call.end_byte(),
                         });
+                    }
+                    if flow.report_value {
+                        for arg in fired {
+                            if let Some(stmt) = constant_origin(facts, arg, 0)
+                                && !contains(stmt, call)
+                                && !contains(call, stmt)
+                            {
+                                hits.push(Hit {
+                                    start: stmt.start_byte(),
+                                    end: stmt.end_byte(),
+                                });
+                            }
+                        }
                     }
                 }
             }
@@ -2593,6 +2619,52 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// The statement binding the constant an argument is built from, through names, references,
+/// conversions (`.into()`, `as_bytes()`) and `Key::from_slice(k)`-style wrappers.
+fn constant_origin<'t>(facts: &Facts<'t>, node: Node<'t>, depth: usize) -> Option<Node<'t>> {
+    if depth > 6 {
+        return None;
+    }
+    let code = facts.code;
+    let kind = node.kind();
+    if is(kind, IDENTS) {
+        let binding = facts.lookup(text(node, code), node)?;
+        if binding.param {
+            return None;
+        }
+        let value = binding.value?;
+        let literal = is(value.kind(), LITERALS)
+            || is(value.kind(), STRINGS)
+            || is(value.kind(), ARRAYS)
+            || value.kind().starts_with("array");
+        return if literal {
+            Some(binding.stmt)
+        } else {
+            constant_origin(facts, value, depth + 1).or(Some(binding.stmt))
+        };
+    }
+    if is(kind, TRANSPARENT) || kind == "unary_expression" || kind == "prefix_expression" {
+        let inner = last_expression(node)?;
+        return (inner.id() != node.id())
+            .then(|| constant_origin(facts, inner, depth + 1))
+            .flatten();
+    }
+    if is(kind, CALLS) {
+        let parts = call_parts(node, code);
+        let receiver = parts.callee.and_then(|c| {
+            c.field("object")
+                .or_else(|| c.field("value"))
+                .or_else(|| c.field("operand"))
+                .filter(|_| is(c.kind(), MEMBERS))
+        });
+        return receiver
+            .into_iter()
+            .chain(parts.positional.iter().copied())
+            .find_map(|n| constant_origin(facts, n, depth + 1));
+    }
+    None
 }
 
 fn fires<'t>(ev: &mut Evaluator<'_, 't>, flow: &Flow, arg: Node<'t>) -> bool {
@@ -2677,6 +2749,7 @@ mod tests {
                 min_args: 0,
             }],
             insecure_value: insecure.map(|v| Regex::new(&format!("^(?:{v})$")).expect("value")),
+            report_value: false,
             value_text: None,
             words: None,
         }
@@ -2768,6 +2841,14 @@ mod tests {
         };
         let code = "class A {\n  void f(String u) {\n    StringBuilder sb = new StringBuilder(\"//u[@name=\");\n    sb.append(u).append(\"]\");\n    xp.compile(sb.toString());\n    StringBuilder ok = new StringBuilder(\"//u[@name=\");\n    ok.append(\"x]\");\n    xp.compile(ok.toString());\n  }\n}\n";
         assert_eq!(hit_lines(Language::Java, code, &flow), vec![5]);
+    }
+
+    #[test]
+    fn report_value_also_reports_the_binding_of_the_constant() {
+        let mut flow = one_sink(r"Key\.from_slice", Some(vec![0]), Some("(?s).+"));
+        flow.report_value = true;
+        let code = "fn f(k: &[u8]) {\n    let zero = [0u8; 32];\n    let a = Key::<Aes256Gcm>::from_slice(&zero);\n    let b = Key::from_slice(k);\n}\n";
+        assert_eq!(hit_lines(Language::Rust, code, &flow), vec![3, 2]);
     }
 
     #[test]

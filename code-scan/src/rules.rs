@@ -108,6 +108,10 @@ struct RawFlow {
     /// on a tainted value.
     #[serde(default)]
     insecure_value: Option<String>,
+    /// With `insecure_value`: also report the statement that binds the constant (where a
+    /// reader changes it), not only the sink call.
+    #[serde(default)]
+    report_value: bool,
     /// Fire on a tainted value only when its resolved text (literal parts, `?` for the rest)
     /// matches this regex, e.g. SQL keywords: `(?is).*\b(select|insert|update|delete)\b.*`.
     #[serde(default)]
@@ -488,6 +492,12 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
         );
     }
     let value_text = optional_whole_regex("flow.text", raw.text.as_deref())?;
+    if raw.report_value && insecure_value.is_none() {
+        return Err(
+            "`flow.report_value` reports where a constant is bound: it needs `flow.insecure_value`"
+                .into(),
+        );
+    }
     if value_text.is_some() && insecure_value.is_some() {
         return Err("use either `flow.text` (for tainted values) or `flow.insecure_value` (for constants), not both".into());
     }
@@ -510,6 +520,7 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
         guards: path_regex("flow.guards", &raw.guards)?,
         sinks,
         insecure_value,
+        report_value: raw.report_value,
     })
 }
 
