@@ -682,6 +682,30 @@ pub(crate) fn is_function(kind: &str) -> bool {
     )
 }
 
+/// A map keyed by node id (an address): SipHash's DoS resistance buys nothing for keys the
+/// parser chose, and hashing every named node of a block with it was a visible share of a scan.
+type IdMap<V> = HashMap<usize, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Fibonacci hashing of one `usize`, for [`IdMap`].
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_right(29);
+    }
+}
+
 /// One place a name gets a value.
 #[derive(Debug, Clone)]
 struct Binding<'t> {
@@ -727,6 +751,9 @@ pub(crate) struct Facts<'t> {
     /// Per call in `calls`: its [`Facts::deep_path`] where that differs from its path.
     call_deep_paths: OnceCell<Vec<Option<String>>>,
     assign_paths: OnceCell<Vec<String>>,
+    /// [`Facts::raw_path`] per node id: every call of a chain (`a.b().c().d()`) asks for the
+    /// paths of the calls inside it again, which made chains quadratic.
+    raw_paths: RefCell<IdMap<String>>,
 }
 
 /// The functions that enclose each named node, computed in one walk: tree-sitter's
@@ -737,24 +764,44 @@ struct Scopes {
     /// Per function node: its start byte and the index of the function enclosing it.
     functions: Vec<(usize, Option<u32>)>,
     /// Per named node (by id): the innermost function strictly enclosing it.
-    innermost: HashMap<usize, Option<u32>>,
+    innermost: IdMap<Option<u32>>,
+}
+
+/// Calls `f` on every named node under `root` (itself included) in document order, with its
+/// depth, moving one cursor: a child list per node (`named_children`) costs a cursor and a
+/// vector each, which was most of the cost of collecting a block's facts.
+fn preorder<'t>(root: Node<'t>, mut f: impl FnMut(Node<'t>, usize)) {
+    let mut cursor = root.walk();
+    let mut depth = 0usize;
+    loop {
+        let node = cursor.node();
+        if node.is_named() {
+            f(node, depth);
+        }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if depth == 0 || !cursor.goto_parent() {
+                return;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 impl Scopes {
+    /// The scopes of a whole tree alone ([`Facts::collect`] records them during its walk).
+    #[cfg(test)]
     fn build(root: Node<'_>) -> Scopes {
         let mut scopes = Scopes::default();
-        let mut stack = vec![(root, None::<u32>)];
-        while let Some((node, enclosing)) = stack.pop() {
-            scopes.innermost.insert(node.id(), enclosing);
-            let inside = if is_function(node.kind()) {
-                scopes.functions.push((node.start_byte(), enclosing));
-                u32::try_from(scopes.functions.len() - 1).ok()
-            } else {
-                enclosing
-            };
-            let mut cursor = node.walk();
-            stack.extend(node.named_children(&mut cursor).map(|c| (c, inside)));
-        }
+        // The functions open at the current node: (depth, index in `functions`).
+        let mut open: Vec<(usize, u32)> = Vec::new();
+        preorder(root, |node, depth| scopes.record(node, depth, &mut open));
         scopes
     }
 
@@ -787,9 +834,30 @@ impl Scopes {
 
     /// The start byte of the innermost function enclosing `node`, 0 at module level.
     fn enclosing(&self, node: Node<'_>) -> usize {
-        let mut chain = Vec::new();
-        self.chain(node, &mut chain);
-        chain.first().copied().unwrap_or(0)
+        match self.innermost.get(&node.id()) {
+            Some(&Some(i)) => self.functions.get(i as usize).map_or(0, |f| f.0),
+            Some(&None) => 0,
+            None => {
+                let mut chain = Vec::new();
+                self.chain(node, &mut chain);
+                chain.first().copied().unwrap_or(0)
+            }
+        }
+    }
+
+    /// Records `node` (at `depth` of a preorder walk) with the functions open around it.
+    fn record(&mut self, node: Node<'_>, depth: usize, open: &mut Vec<(usize, u32)>) {
+        while open.last().is_some_and(|&(d, _)| d >= depth) {
+            open.pop();
+        }
+        let enclosing = open.last().map(|&(_, i)| i);
+        self.innermost.insert(node.id(), enclosing);
+        if is_function(node.kind()) {
+            self.functions.push((node.start_byte(), enclosing));
+            if let Ok(i) = u32::try_from(self.functions.len() - 1) {
+                open.push((depth, i));
+            }
+        }
     }
 }
 
@@ -844,17 +912,19 @@ impl<'t> Facts<'t> {
             ifs: Vec::new(),
             exits: Vec::new(),
             dead: Vec::new(),
-            scopes: Scopes::build(root),
+            scopes: Scopes::default(),
             call_paths: OnceCell::new(),
             call_deep_paths: OnceCell::new(),
             assign_paths: OnceCell::new(),
+            raw_paths: RefCell::new(IdMap::default()),
         };
-        let mut stack = vec![root];
-        while let Some(node) = stack.pop() {
+        // One walk records each node's enclosing functions, then visits it: a binding made
+        // on a child not yet recorded (a parameter's name) finds its scope by walking up.
+        let mut open: Vec<(usize, u32)> = Vec::new();
+        preorder(root, |node, depth| {
+            facts.scopes.record(node, depth, &mut open);
             facts.visit(node);
-            let mut cursor = node.walk();
-            stack.extend(node.named_children(&mut cursor));
-        }
+        });
         facts.calls.sort_by_key(|n| n.start_byte());
         let dead = control::dead_ranges(&facts);
         facts.dead = dead;
@@ -1498,10 +1568,19 @@ impl<'t> Facts<'t> {
     }
 
     fn raw_path(&self, node: Node<'t>, depth: usize) -> String {
-        let code = self.code;
         if depth > 12 {
             return "?".into();
         }
+        if let Some(known) = self.raw_paths.borrow().get(&node.id()) {
+            return known.clone();
+        }
+        let path = self.raw_path_uncached(node, depth);
+        self.raw_paths.borrow_mut().insert(node.id(), path.clone());
+        path
+    }
+
+    fn raw_path_uncached(&self, node: Node<'t>, depth: usize) -> String {
+        let code = self.code;
         let kind = node.kind();
         // Rust's `Key::<Aes256Gcm>` / `Encryptor::<Aes256>::new`: the path without generics.
         if matches!(kind, "generic_type" | "generic_function")
