@@ -1239,10 +1239,10 @@ impl<'t> Facts<'t> {
                     while let Some(n) = stack.pop() {
                         if is(n.kind(), IDENTS) {
                             let name = text(n, code);
-                            if name != "_" {
-                                if let Some(b) = self.bind(name, left, Some(right), false, false) {
-                                    b.element = true;
-                                }
+                            if name != "_"
+                                && let Some(b) = self.bind(name, left, Some(right), false, false)
+                            {
+                                b.element = true;
                             }
                         } else {
                             let mut cursor = n.walk();
@@ -1257,10 +1257,9 @@ impl<'t> Facts<'t> {
                 if let Some(call) = node.named_child(0)
                     && is(call.kind(), CALLS)
                     && let Some(name) = self.builder_receiver(call)
+                    && let Some(b) = self.bind(name, call, Some(call), false, false)
                 {
-                    if let Some(b) = self.bind(name, call, Some(call), false, false) {
-                        b.builder = true;
-                    }
+                    b.builder = true;
                 }
             }
             "parameters" | "method_parameters" | "formal_parameters" | "lambda_parameters"
