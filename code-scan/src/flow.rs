@@ -26,6 +26,8 @@ use tree_sitter::{Node, TreeCursor};
 
 use crate::language::Language;
 
+mod control;
+
 /// One grammar's field ids by the (address, length) of the field-name literal.
 type FieldIds = HashMap<(usize, usize), Option<FieldId>>;
 
@@ -98,9 +100,15 @@ pub(crate) struct Flow {
     pub sources: Option<Regex>,
     /// Regexes over a call's dotted path whose result is clean.
     pub sanitizers: Option<Regex>,
+    /// Regexes over a call's dotted path that check a value: a use of a variable inside (or
+    /// after an exiting) `if` whose condition passes that variable to one is clean.
+    pub guards: Option<Regex>,
     pub sinks: Vec<Sink>,
     /// When set, the rule fires on a constant sink value matching it instead of a tainted one.
     pub insecure_value: Option<Regex>,
+    /// With `insecure_value`: also report the statement that binds the constant
+    /// (`let key = [0u8; 32];`), where a reader fixes it, besides the sink.
+    pub report_value: bool,
     /// When set, a tainted value fires only if its resolved text (`?` for unknown parts)
     /// matches: SQL keywords around a hole, say.
     pub value_text: Option<Regex>,
@@ -183,6 +191,12 @@ pub(crate) struct Sink {
     pub unless: Vec<(String, Regex)>,
     /// Array literals in checked positions are argument vectors (no shell): not checked.
     pub argv_arrays: bool,
+    /// Leading positional arguments whose text matches are an overload's optional first
+    /// parameter (`(IFormatProvider)null`, Ruby's `IO.new(1)`): skipped before counting.
+    pub skip_leading: Option<Regex>,
+    /// The sink applies only to calls with at least this many positional arguments (after
+    /// `skip_leading`): a format string with nothing to format, say.
+    pub min_args: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -517,6 +531,9 @@ const PASS_THROUGH: &[&str] = &[
     "asList",
     "of",
     "singletonList",
+    "StringBuilder",
+    "StringBuffer",
+    "StringWriter",
 ];
 
 /// Calls that turn a string into bytes or characters in a named charset, or decode a
@@ -586,6 +603,23 @@ const OUT_PARAMETER_WRITERS: &[&str] = &[
     "randombytes_buf",
 ];
 
+/// Methods that add their argument to the object they are called on (a string builder, a
+/// list of parts), so a statement calling one changes the variable's value.
+const BUILDER_METHODS: &[&str] = &[
+    "append",
+    "Append",
+    "AppendLine",
+    "AppendFormat",
+    "insert",
+    "Insert",
+    "push",
+    "push_str",
+    "extend",
+    "concat",
+    "write",
+    "WriteString",
+];
+
 fn last_named(node: Node<'_>) -> Option<Node<'_>> {
     let count = u32::try_from(node.named_child_count()).ok()?;
     node.named_child(count.checked_sub(1)?)
@@ -648,6 +682,30 @@ pub(crate) fn is_function(kind: &str) -> bool {
     )
 }
 
+/// A map keyed by node id (an address): SipHash's DoS resistance buys nothing for keys the
+/// parser chose, and hashing every named node of a block with it was a visible share of a scan.
+type IdMap<V> = HashMap<usize, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Fibonacci hashing of one `usize`, for [`IdMap`].
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_right(29);
+    }
+}
+
 /// One place a name gets a value.
 #[derive(Debug, Clone)]
 struct Binding<'t> {
@@ -661,6 +719,12 @@ struct Binding<'t> {
     augment: bool,
     /// A function parameter (no value known inside the function).
     param: bool,
+    /// A loop variable: `value` is the iterable it takes elements of (its taint, not its
+    /// path: `for e in archive.entries` does not make `e.name` mean `archive.entries.name`).
+    element: bool,
+    /// `sb.append(x);`: a new value for taint and text, but not for the variable's path
+    /// (`w.write(a); w.write(b)` still calls `write` on what `w` was bound to).
+    builder: bool,
 }
 
 /// What the evaluator knows about one parsed block.
@@ -673,6 +737,12 @@ pub(crate) struct Facts<'t> {
     aliases: HashMap<String, String>,
     pub calls: Vec<Node<'t>>,
     pub assigns: Vec<(Node<'t>, Node<'t>)>,
+    /// Conditionals (`if`, `unless`, `guard`, modifiers), for guards and dead branches.
+    ifs: Vec<Node<'t>>,
+    /// `return`/`throw`/`raise` statements, after which the rest of a block is dead.
+    exits: Vec<Node<'t>>,
+    /// Code that never runs: (start, end, enclosing function's start byte).
+    dead: Vec<(usize, usize, usize)>,
     scopes: Scopes,
     /// The resolved path of every call in `calls` and of every target in `assigns` (same
     /// order), computed on first use: a path depends on the block only, not on the rule, and
@@ -681,6 +751,9 @@ pub(crate) struct Facts<'t> {
     /// Per call in `calls`: its [`Facts::deep_path`] where that differs from its path.
     call_deep_paths: OnceCell<Vec<Option<String>>>,
     assign_paths: OnceCell<Vec<String>>,
+    /// [`Facts::raw_path`] per node id: every call of a chain (`a.b().c().d()`) asks for the
+    /// paths of the calls inside it again, which made chains quadratic.
+    raw_paths: RefCell<IdMap<String>>,
 }
 
 /// The functions that enclose each named node, computed in one walk: tree-sitter's
@@ -691,24 +764,44 @@ struct Scopes {
     /// Per function node: its start byte and the index of the function enclosing it.
     functions: Vec<(usize, Option<u32>)>,
     /// Per named node (by id): the innermost function strictly enclosing it.
-    innermost: HashMap<usize, Option<u32>>,
+    innermost: IdMap<Option<u32>>,
+}
+
+/// Calls `f` on every named node under `root` (itself included) in document order, with its
+/// depth, moving one cursor: a child list per node (`named_children`) costs a cursor and a
+/// vector each, which was most of the cost of collecting a block's facts.
+fn preorder<'t>(root: Node<'t>, mut f: impl FnMut(Node<'t>, usize)) {
+    let mut cursor = root.walk();
+    let mut depth = 0usize;
+    loop {
+        let node = cursor.node();
+        if node.is_named() {
+            f(node, depth);
+        }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if depth == 0 || !cursor.goto_parent() {
+                return;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 impl Scopes {
+    /// The scopes of a whole tree alone ([`Facts::collect`] records them during its walk).
+    #[cfg(test)]
     fn build(root: Node<'_>) -> Scopes {
         let mut scopes = Scopes::default();
-        let mut stack = vec![(root, None::<u32>)];
-        while let Some((node, enclosing)) = stack.pop() {
-            scopes.innermost.insert(node.id(), enclosing);
-            let inside = if is_function(node.kind()) {
-                scopes.functions.push((node.start_byte(), enclosing));
-                u32::try_from(scopes.functions.len() - 1).ok()
-            } else {
-                enclosing
-            };
-            let mut cursor = node.walk();
-            stack.extend(node.named_children(&mut cursor).map(|c| (c, inside)));
-        }
+        // The functions open at the current node: (depth, index in `functions`).
+        let mut open: Vec<(usize, u32)> = Vec::new();
+        preorder(root, |node, depth| scopes.record(node, depth, &mut open));
         scopes
     }
 
@@ -741,9 +834,30 @@ impl Scopes {
 
     /// The start byte of the innermost function enclosing `node`, 0 at module level.
     fn enclosing(&self, node: Node<'_>) -> usize {
-        let mut chain = Vec::new();
-        self.chain(node, &mut chain);
-        chain.first().copied().unwrap_or(0)
+        match self.innermost.get(&node.id()) {
+            Some(&Some(i)) => self.functions.get(i as usize).map_or(0, |f| f.0),
+            Some(&None) => 0,
+            None => {
+                let mut chain = Vec::new();
+                self.chain(node, &mut chain);
+                chain.first().copied().unwrap_or(0)
+            }
+        }
+    }
+
+    /// Records `node` (at `depth` of a preorder walk) with the functions open around it.
+    fn record(&mut self, node: Node<'_>, depth: usize, open: &mut Vec<(usize, u32)>) {
+        while open.last().is_some_and(|&(d, _)| d >= depth) {
+            open.pop();
+        }
+        let enclosing = open.last().map(|&(_, i)| i);
+        self.innermost.insert(node.id(), enclosing);
+        if is_function(node.kind()) {
+            self.functions.push((node.start_byte(), enclosing));
+            if let Ok(i) = u32::try_from(self.functions.len() - 1) {
+                open.push((depth, i));
+            }
+        }
     }
 }
 
@@ -764,6 +878,27 @@ fn declared_name<'a>(node: Node<'_>, code: &'a str) -> Option<&'a str> {
     found.and_then(|c| declared_name(c, code))
 }
 
+/// The names a JavaScript destructuring pattern binds (`{ a, b: c, ...rest }`, `[x, , y]`,
+/// nested, with defaults).
+fn pattern_names<'a>(pattern: Node<'_>, code: &'a str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut stack = vec![pattern];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "shorthand_property_identifier_pattern" | "identifier" => out.push(text(n, code)),
+            // `{ key: value }`: the value side is the name (or a nested pattern).
+            "pair_pattern" => stack.extend(n.field("value")),
+            // `{ a = 1 }`, `[b = 2]`: the left side.
+            "object_assignment_pattern" | "assignment_pattern" => stack.extend(n.field("left")),
+            _ => {
+                let mut cursor = n.walk();
+                stack.extend(n.named_children(&mut cursor));
+            }
+        }
+    }
+    out
+}
+
 impl<'t> Facts<'t> {
     pub(crate) fn collect(language: Language, root: Node<'t>, code: &'t str) -> Facts<'t> {
         let mut facts = Facts {
@@ -774,19 +909,38 @@ impl<'t> Facts<'t> {
             aliases: HashMap::new(),
             calls: Vec::new(),
             assigns: Vec::new(),
-            scopes: Scopes::build(root),
+            ifs: Vec::new(),
+            exits: Vec::new(),
+            dead: Vec::new(),
+            scopes: Scopes::default(),
             call_paths: OnceCell::new(),
             call_deep_paths: OnceCell::new(),
             assign_paths: OnceCell::new(),
+            raw_paths: RefCell::new(IdMap::default()),
         };
-        let mut stack = vec![root];
-        while let Some(node) = stack.pop() {
+        // One walk records each node's enclosing functions, then visits it: a binding made
+        // on a child not yet recorded (a parameter's name) finds its scope by walking up.
+        let mut open: Vec<(usize, u32)> = Vec::new();
+        preorder(root, |node, depth| {
+            facts.scopes.record(node, depth, &mut open);
             facts.visit(node);
-            let mut cursor = node.walk();
-            stack.extend(node.named_children(&mut cursor));
-        }
+        });
         facts.calls.sort_by_key(|n| n.start_byte());
+        let dead = control::dead_ranges(&facts);
+        facts.dead = dead;
         facts
+    }
+
+    /// Whether `node` sits in code that never runs (a constant-false branch, or after a
+    /// `return` in its block) of its own function.
+    pub(crate) fn is_dead(&self, node: Node<'t>) -> bool {
+        !self.dead.is_empty() && self.is_dead_at(node.start_byte(), self.scopes.enclosing(node))
+    }
+
+    fn is_dead_at(&self, pos: usize, scope: usize) -> bool {
+        self.dead
+            .iter()
+            .any(|&(start, end, s)| s == scope && start <= pos && pos < end)
     }
 
     /// The resolved paths of `calls`, callee only (no trailing `()`), in the same order.
@@ -842,10 +996,11 @@ impl<'t> Facts<'t> {
         if rest.is_empty() || self.aliases.contains_key(head) {
             return None;
         }
-        let binding = self.lookup(head, node)?;
+        let binding = self.lookup_path(head, node)?;
         let value = binding.value?;
         if binding.augment
             || binding.param
+            || binding.element
             || !is(value.kind(), CALLS)
             || text(value, self.code) == head
         {
@@ -874,21 +1029,25 @@ impl<'t> Facts<'t> {
         value: Option<Node<'t>>,
         augment: bool,
         param: bool,
-    ) {
+    ) -> Option<&mut Binding<'t>> {
         let name = normalise_path(name);
         if name.is_empty() {
-            return;
+            return None;
         }
         // A parameter belongs to the function it is declared in, like any other binding.
         let scope = self.scopes.enclosing(stmt);
-        self.bindings.entry(name).or_default().push(Binding {
+        let list = self.bindings.entry(name).or_default();
+        list.push(Binding {
             scope,
             pos: stmt.start_byte(),
             stmt,
             value,
             augment,
             param,
+            element: false,
+            builder: false,
         });
+        list.last_mut()
     }
 
     fn visit(&mut self, node: Node<'t>) {
@@ -897,6 +1056,12 @@ impl<'t> Facts<'t> {
         if is(kind, CALLS) {
             self.calls.push(node);
             self.bind_out_parameter(node);
+        }
+        if is(kind, control::IFS) {
+            self.ifs.push(node);
+        }
+        if control::is_exit(kind) {
+            self.exits.push(node);
         }
         if is_function(kind) {
             if let Some(name) = node.field("name") {
@@ -953,6 +1118,12 @@ impl<'t> Facts<'t> {
                     for (i, l) in lefts.iter().enumerate() {
                         let value = rights.get(i).copied().or(rights.last().copied());
                         self.bind(text(*l, code), node, value, augment, false);
+                        // `cfg.MinVersion = v`: an assignment sink, like other grammars'.
+                        if let Some(v) = value
+                            && kind == "assignment_statement"
+                        {
+                            self.assigns.push((*l, v));
+                        }
                     }
                 } else {
                     let target = if left.kind() == "directly_assignable_expression" {
@@ -967,7 +1138,14 @@ impl<'t> Facts<'t> {
                             Some(right)
                         };
                     self.bind(text(target, code), node, value, augment, false);
-                    self.assigns.push((target, right));
+                    // Go's `a.b = v` keeps both sides in one-element expression lists.
+                    let target =
+                        if target.kind() == "expression_list" && target.named_child_count() == 1 {
+                            target.named_child(0).unwrap_or(target)
+                        } else {
+                            target
+                        };
+                    self.assigns.push((target, value.unwrap_or(right)));
                 }
             }
             // let / var / val / const declarations with a value
@@ -997,6 +1175,18 @@ impl<'t> Facts<'t> {
                             .find(|c| c.kind() != "modifiers")
                     });
                 if let Some(name_node) = name_node
+                    && matches!(name_node.kind(), "object_pattern" | "array_pattern")
+                {
+                    // `const { host, port: p } = req.query`, `const [a, b] = argv`: each name
+                    // holds a part of the value, tainted when the value is.
+                    let value = value.filter(|v| v.id() != name_node.id());
+                    for name in pattern_names(name_node, code) {
+                        self.bind(name, node, value, false, false);
+                    }
+                    if let Some(v) = value {
+                        self.alias_from_require(name_node, v);
+                    }
+                } else if let Some(name_node) = name_node
                     && let Some(name) = declared_name(name_node, code)
                 {
                     let value = value.filter(|v| v.id() != name_node.id());
@@ -1029,6 +1219,49 @@ impl<'t> Facts<'t> {
                     self.bind(name, node, None, false, true);
                 }
             }
+            // `for _, v := range xs`, `for x in xs`, `for (const x of xs)`: the loop variable
+            // holds an element of the iterable, tainted when the iterable is.
+            "range_clause"
+            | "for_statement"
+            | "for_in_clause"
+            | "for_in_statement"
+            | "for_expression"
+            | "enhanced_for_statement"
+            | "foreach_statement"
+            | "for" => {
+                let left = node
+                    .field("left")
+                    .or_else(|| node.field("pattern"))
+                    .or_else(|| node.field("name"));
+                let right = node.field("right").or_else(|| node.field("value"));
+                if let (Some(left), Some(right)) = (left, right) {
+                    let mut stack = vec![left];
+                    while let Some(n) = stack.pop() {
+                        if is(n.kind(), IDENTS) {
+                            let name = text(n, code);
+                            if name != "_"
+                                && let Some(b) = self.bind(name, left, Some(right), false, false)
+                            {
+                                b.element = true;
+                            }
+                        } else {
+                            let mut cursor = n.walk();
+                            stack.extend(n.named_children(&mut cursor));
+                        }
+                    }
+                }
+            }
+            // `sb.append(x);`, `parts.push(x);`: a statement that grows a builder gives its
+            // variable a new value, the call (which joins the old value and the argument).
+            "expression_statement" => {
+                if let Some(call) = node.named_child(0)
+                    && is(call.kind(), CALLS)
+                    && let Some(name) = self.builder_receiver(call)
+                    && let Some(b) = self.bind(name, call, Some(call), false, false)
+                {
+                    b.builder = true;
+                }
+            }
             "parameters" | "method_parameters" | "formal_parameters" | "lambda_parameters"
             | "block_parameters" => {
                 // Bare identifiers in a parameter list (Python, Ruby, JavaScript).
@@ -1044,6 +1277,50 @@ impl<'t> Facts<'t> {
             _ => {}
         }
         self.collect_import(node);
+    }
+
+    /// The variable a builder call grows: the innermost receiver of `sb.append(a).append(b)`
+    /// when every method in the chain is one of [`BUILDER_METHODS`].
+    fn builder_receiver(&self, call: Node<'t>) -> Option<&'t str> {
+        let code = self.code;
+        let mut cur = call;
+        for _ in 0..8 {
+            let parts = call_parts(cur, code);
+            if parts.positional.is_empty() {
+                return None;
+            }
+            // Java's method_invocation and Ruby's call name their receiver and method.
+            let (object, method) = match (
+                cur.field("object").or_else(|| cur.field("receiver")),
+                cur.field("name").or_else(|| cur.field("method")),
+            ) {
+                (Some(o), Some(m)) => (o, text(m, code)),
+                _ => {
+                    let callee = parts.callee?;
+                    if !is(callee.kind(), MEMBERS) {
+                        return None;
+                    }
+                    let t = text(callee, code);
+                    let object = callee
+                        .field("object")
+                        .or_else(|| callee.field("expression"))
+                        .or_else(|| callee.field("operand"))
+                        .or_else(|| callee.named_child(0))?;
+                    (object, t.rsplit(['.', ':']).next().unwrap_or(t).trim())
+                }
+            };
+            if !is(method, BUILDER_METHODS) {
+                return None;
+            }
+            if is(object.kind(), IDENTS) {
+                return Some(text(object, code));
+            }
+            if !is(object.kind(), CALLS) {
+                return None;
+            }
+            cur = object;
+        }
+        None
     }
 
     /// C's `sprintf(buf, ...)`, `strcpy(buf, src)`, `strcat(buf, src)` write their first
@@ -1263,7 +1540,7 @@ impl<'t> Facts<'t> {
             return format!("{full}{rest}");
         }
         // `put = requests.put` / `sp = subprocess`: an identifier bound to a path.
-        if let Some(binding) = self.lookup(head, node)
+        if let Some(binding) = self.lookup_path(head, node)
             && let Some(value) = binding.value
             && (is(value.kind(), MEMBERS)
                 || is(value.kind(), IDENTS)
@@ -1272,6 +1549,7 @@ impl<'t> Facts<'t> {
                     "object_creation_expression" | "new_expression"
                 ))
             && !binding.augment
+            && !binding.element
             && text(value, self.code) != head
         {
             let inner = self.raw_path(value, 0);
@@ -1289,11 +1567,26 @@ impl<'t> Facts<'t> {
     }
 
     fn raw_path(&self, node: Node<'t>, depth: usize) -> String {
-        let code = self.code;
         if depth > 12 {
             return "?".into();
         }
+        if let Some(known) = self.raw_paths.borrow().get(&node.id()) {
+            return known.clone();
+        }
+        let path = self.raw_path_uncached(node, depth);
+        self.raw_paths.borrow_mut().insert(node.id(), path.clone());
+        path
+    }
+
+    fn raw_path_uncached(&self, node: Node<'t>, depth: usize) -> String {
+        let code = self.code;
         let kind = node.kind();
+        // Rust's `Key::<Aes256Gcm>` / `Encryptor::<Aes256>::new`: the path without generics.
+        if matches!(kind, "generic_type" | "generic_function")
+            && let Some(inner) = node.field("type").or_else(|| node.field("function"))
+        {
+            return self.raw_path(inner, depth + 1);
+        }
         if is(kind, MEMBERS) {
             let object = node
                 .field("object")
@@ -1386,6 +1679,20 @@ impl<'t> Facts<'t> {
     /// The binding a use of `name` at `at` sees: the last one before it in the innermost scope
     /// that has one (outer scopes: any position, as module constants often follow functions).
     fn lookup(&self, name: &str, at: Node<'t>) -> Option<&Binding<'t>> {
+        self.lookup_where(name, at, |_| true)
+    }
+
+    /// [`Facts::lookup`] for resolving paths: builder statements do not rebind a path.
+    fn lookup_path(&self, name: &str, at: Node<'t>) -> Option<&Binding<'t>> {
+        self.lookup_where(name, at, |b| !b.builder)
+    }
+
+    fn lookup_where(
+        &self,
+        name: &str,
+        at: Node<'t>,
+        keep: impl Fn(&Binding<'t>) -> bool,
+    ) -> Option<&Binding<'t>> {
         let candidates = self.bindings.get(name)?;
         let mut scopes = Vec::new();
         self.scopes.chain(at, &mut scopes);
@@ -1396,12 +1703,33 @@ impl<'t> Facts<'t> {
                 .filter(|b| b.scope == *scope)
                 .filter(|b| !contains(b.stmt, at) || b.param)
                 .filter(|b| depth > 0 || b.pos < at.start_byte() || b.param)
+                .filter(|b| b.param || !self.is_dead_at(b.pos, b.scope))
+                .filter(|b| keep(b))
                 .max_by_key(|b| (!b.param, b.pos));
             if best.is_some() {
                 return best;
             }
         }
         None
+    }
+}
+
+impl<'t> Facts<'t> {
+    /// Whether `name` has bindings visible at `at` but all of them in code that never runs
+    /// (`char *p; if (0) p = argv[1]; printf(p);`): then it never gets a value from anywhere.
+    fn bound_only_in_dead_code(&self, name: &str, at: Node<'t>) -> bool {
+        if self.dead.is_empty() {
+            return false;
+        }
+        let Some(candidates) = self.bindings.get(name) else {
+            return false;
+        };
+        let scope = self.scopes.enclosing(at);
+        let before: Vec<&Binding<'t>> = candidates
+            .iter()
+            .filter(|b| b.scope == scope && b.pos < at.start_byte() && !b.param)
+            .collect();
+        !before.is_empty() && before.iter().all(|b| self.is_dead_at(b.pos, b.scope))
     }
 }
 
@@ -1579,6 +1907,8 @@ pub(crate) struct Evaluator<'a, 't> {
     pub facts: &'a Facts<'t>,
     pub flow: &'a Flow,
     active: HashSet<usize>,
+    /// The rule's guarded uses in this block, computed on the first name looked up.
+    guarded: OnceCell<Vec<control::Guarded>>,
 }
 
 const MAX_DEPTH: usize = 24;
@@ -1589,6 +1919,7 @@ impl<'a, 't> Evaluator<'a, 't> {
             facts,
             flow,
             active: HashSet::new(),
+            guarded: OnceCell::new(),
         }
     }
 
@@ -1950,10 +2281,25 @@ impl<'a, 't> Evaluator<'a, 't> {
     fn eval_name(&mut self, node: Node<'t>, env: &HashMap<String, Val>, depth: usize) -> Val {
         let code = self.code();
         let name = normalise_path(text(node, code));
+        if !env.contains_key(&name) && self.is_guarded(&name, node) {
+            return Val::clean();
+        }
         if self.is_source(&self.facts.path(node)) && !env.contains_key(&name) {
             return Val::unknown(true);
         }
         self.eval_named(name, node, env, depth)
+    }
+
+    /// Whether this use of `name` is checked by one of the rule's guards (taint rules only:
+    /// a check does not make a constant safe).
+    fn is_guarded(&self, name: &str, node: Node<'t>) -> bool {
+        if self.flow.insecure_value.is_some() {
+            return false;
+        }
+        let guarded = self
+            .guarded
+            .get_or_init(|| control::guarded(self.facts, self.flow));
+        control::is_guarded(guarded, name, node.start_byte())
     }
 
     /// The value of the variable `name` as seen at `node` (the caller checks sources).
@@ -1967,7 +2313,13 @@ impl<'a, 't> Evaluator<'a, 't> {
         if let Some(v) = env.get(&name) {
             return v.clone();
         }
+        if self.is_guarded(&name, node) {
+            return Val::clean();
+        }
         let Some(binding) = self.facts.lookup(&name, node) else {
+            if self.facts.bound_only_in_dead_code(&name, node) {
+                return Val::clean();
+            }
             return self.unknown();
         };
         if binding.param {
@@ -2229,10 +2581,22 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
                 {
                     if !sink.path.is_match(bare)
                         && !deep.as_ref().is_some_and(|d| sink.path.is_match(d))
+                        || facts.is_dead(call)
                     {
                         continue;
                     }
-                    let parts = call_parts(call, code);
+                    let mut parts = call_parts(call, code);
+                    if let Some(skip) = &sink.skip_leading {
+                        let leading = parts
+                            .positional
+                            .iter()
+                            .take_while(|a| skip.is_match(text(**a, code)))
+                            .count();
+                        parts.positional.drain(..leading);
+                    }
+                    if parts.positional.len() < sink.min_args {
+                        continue;
+                    }
                     let required = sink.requires.iter().all(|(name, re)| {
                         parts
                             .keywords
@@ -2292,17 +2656,37 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
                         checked.retain(|arg| !is(arg.kind(), ARRAYS));
                     }
                     // One finding per call, spanning the call (as a query rule's `@match`).
-                    if checked.into_iter().any(|arg| fires(&mut ev, flow, arg)) {
+                    let fired: Vec<Node<'_>> = checked
+                        .into_iter()
+                        .filter(|&arg| fires(&mut ev, flow, arg))
+                        .collect();
+                    if !fired.is_empty() {
                         hits.push(Hit {
                             start: call.start_byte(),
                             end: call.end_byte(),
                         });
                     }
+                    if flow.report_value {
+                        for arg in fired {
+                            if let Some(stmt) = constant_origin(facts, arg, 0)
+                                && !contains(stmt, call)
+                                && !contains(call, stmt)
+                            {
+                                hits.push(Hit {
+                                    start: stmt.start_byte(),
+                                    end: stmt.end_byte(),
+                                });
+                            }
+                        }
+                    }
                 }
             }
             SinkKind::Assign => {
                 for (&(target, value), path) in facts.assigns.iter().zip(facts.assign_paths()) {
-                    if sink.path.is_match(path) && fires(&mut ev, flow, value) {
+                    if sink.path.is_match(path)
+                        && !facts.is_dead(target)
+                        && fires(&mut ev, flow, value)
+                    {
                         hits.push(Hit {
                             start: target.start_byte(),
                             end: value.end_byte(),
@@ -2313,6 +2697,52 @@ pub(crate) fn find(facts: &Facts<'_>, flow: &Flow) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// The statement binding the constant an argument is built from, through names, references,
+/// conversions (`.into()`, `as_bytes()`) and `Key::from_slice(k)`-style wrappers.
+fn constant_origin<'t>(facts: &Facts<'t>, node: Node<'t>, depth: usize) -> Option<Node<'t>> {
+    if depth > 6 {
+        return None;
+    }
+    let code = facts.code;
+    let kind = node.kind();
+    if is(kind, IDENTS) {
+        let binding = facts.lookup(text(node, code), node)?;
+        if binding.param {
+            return None;
+        }
+        let value = binding.value?;
+        let literal = is(value.kind(), LITERALS)
+            || is(value.kind(), STRINGS)
+            || is(value.kind(), ARRAYS)
+            || value.kind().starts_with("array");
+        return if literal {
+            Some(binding.stmt)
+        } else {
+            constant_origin(facts, value, depth + 1).or(Some(binding.stmt))
+        };
+    }
+    if is(kind, TRANSPARENT) || kind == "unary_expression" || kind == "prefix_expression" {
+        let inner = last_expression(node)?;
+        return (inner.id() != node.id())
+            .then(|| constant_origin(facts, inner, depth + 1))
+            .flatten();
+    }
+    if is(kind, CALLS) {
+        let parts = call_parts(node, code);
+        let receiver = parts.callee.and_then(|c| {
+            c.field("object")
+                .or_else(|| c.field("value"))
+                .or_else(|| c.field("operand"))
+                .filter(|_| is(c.kind(), MEMBERS))
+        });
+        return receiver
+            .into_iter()
+            .chain(parts.positional.iter().copied())
+            .find_map(|n| constant_origin(facts, n, depth + 1));
+    }
+    None
 }
 
 fn fires<'t>(ev: &mut Evaluator<'_, 't>, flow: &Flow, arg: Node<'t>) -> bool {
@@ -2384,6 +2814,7 @@ mod tests {
         Flow {
             sources: None,
             sanitizers: None,
+            guards: None,
             sinks: vec![Sink {
                 kind: SinkKind::Call,
                 path: Regex::new(&format!("^(?:{path})$")).expect("sink regex"),
@@ -2392,11 +2823,146 @@ mod tests {
                 requires: Vec::new(),
                 unless: Vec::new(),
                 argv_arrays: false,
+                skip_leading: None,
+                min_args: 0,
             }],
             insecure_value: insecure.map(|v| Regex::new(&format!("^(?:{v})$")).expect("value")),
+            report_value: false,
             value_text: None,
             words: None,
         }
+    }
+
+    /// `one_sink` with guards.
+    fn guarded_sink(path: &str, guards: &str) -> Flow {
+        Flow {
+            guards: Some(Regex::new(&format!("^(?:{guards})$")).expect("guard regex")),
+            ..one_sink(path, Some(vec![0]), None)
+        }
+    }
+
+    #[test]
+    fn a_check_on_the_same_variable_guards_uses_inside_its_if() {
+        let flow = guarded_sink("open", r".*\.startswith");
+        let code = "def f(p, q):\n    if p.startswith(BASE):\n        open(p)\n    if q.startswith(BASE):\n        open(p)\n    open(p)\n";
+        // Line 3 is guarded; line 5 checks another variable; line 6 is outside the if.
+        assert_eq!(hit_lines(Language::Python, code, &flow), vec![5, 6]);
+    }
+
+    #[test]
+    fn an_exiting_check_guards_the_rest_of_its_block() {
+        let flow = guarded_sink(r"os\.ReadFile", r"strings\.HasPrefix");
+        let code = "package main\nfunc f(p string) {\n\tos.ReadFile(p)\n\tif !strings.HasPrefix(p, root) {\n\t\treturn\n\t}\n\tos.ReadFile(p)\n}\nfunc g(p string) {\n\tif !strings.HasPrefix(p, root) {\n\t\tlog(p)\n\t}\n\tos.ReadFile(p)\n}\n";
+        // f: the read before the check fires, the one after it does not; g's check does not
+        // leave the block.
+        assert_eq!(hit_lines(Language::Go, code, &flow), vec![3, 13]);
+    }
+
+    #[test]
+    fn a_name_bound_to_a_check_guards_an_if_that_tests_it() {
+        let flow = guarded_sink(r"os\.ReadFile", r"filepath\.Rel");
+        let code = "package main\nfunc f(p string) {\n\t_, err := filepath.Rel(base, p)\n\tif err == nil {\n\t\tos.ReadFile(p)\n\t}\n\tif other {\n\t\tos.ReadFile(p)\n\t}\n}\n";
+        assert_eq!(hit_lines(Language::Go, code, &flow), vec![8]);
+    }
+
+    #[test]
+    fn a_local_helper_that_checks_and_throws_guards_its_arguments() {
+        let flow = guarded_sink(r"new FileOutputStream", r".*\.startsWith");
+        let code = "class A {\n  void check(File f, File d) {\n    if (!f.toPath().startsWith(d.toPath()))\n      throw new IllegalStateException();\n  }\n  void a(File f, File d) {\n    check(f, d);\n    new FileOutputStream(f);\n  }\n  void b(File f, File d) {\n    new FileOutputStream(f);\n  }\n}\n";
+        assert_eq!(hit_lines(Language::Java, code, &flow), vec![11]);
+    }
+
+    #[test]
+    fn the_else_of_a_check_is_guarded_only_when_the_check_is_negated() {
+        let flow = guarded_sink(r"Command\.new", r".*\.contains");
+        let code = "fn f(c: &str) {\n    if ALLOWED.contains(&c) {\n        Command::new(c);\n    } else {\n        Command::new(c);\n    }\n    if !ALLOWED.contains(&c) {\n        log(c);\n    } else {\n        Command::new(c);\n    }\n}\n";
+        assert_eq!(hit_lines(Language::Rust, code, &flow), vec![5]);
+    }
+
+    #[test]
+    fn loop_variables_carry_the_iterables_taint() {
+        let flow = Flow {
+            sources: Some(Regex::new(r"^(?:tls\.InsecureCipherSuites)$").expect("source")),
+            ..one_sink("unused", None, None)
+        };
+        let mut flow = flow;
+        flow.sinks[0].kind = SinkKind::Assign;
+        flow.sinks[0].path = Regex::new(r"^(?:.*\.CipherSuites)$").expect("sink");
+        let code = "package main\nfunc f(c *tls.Config) {\n\tids := []uint16{}\n\tfor _, s := range tls.InsecureCipherSuites() {\n\t\tids = append(ids, s.ID)\n\t}\n\tc.CipherSuites = ids\n\tfor _, s := range tls.CipherSuites() {\n\t\td.CipherSuites = append(d.CipherSuites, s.ID)\n\t}\n}\n";
+        assert_eq!(hit_lines(Language::Go, code, &flow), vec![7]);
+    }
+
+    #[test]
+    fn destructuring_binds_each_name_to_the_value() {
+        let flow = Flow {
+            sources: Some(Regex::new(r"^(?:req\.query.*)$").expect("source")),
+            ..one_sink(r"child_process\.exec", Some(vec![0]), None)
+        };
+        let code = "const { exec } = require('child_process');\nfunction f(req) {\n  const { host, port: p } = req.query;\n  exec('ping ' + host);\n  exec('nc x ' + p);\n  exec('ls');\n}\n";
+        assert_eq!(hit_lines(Language::JavaScript, code, &flow), vec![4, 5]);
+    }
+
+    #[test]
+    fn leading_optional_arguments_are_skipped_and_short_calls_ignored() {
+        let mut flow = one_sink("printf", Some(vec![0]), None);
+        flow.sinks[0].skip_leading = Some(Regex::new(r"^(?:IO\.new.*)$").expect("skip"));
+        flow.sinks[0].min_args = 2;
+        let code = "def f(x)\n  printf(x, 1)\n  printf(x)\n  printf(IO.new(1), x, 2)\n  printf(IO.new(1), x)\n  printf(\"%s\", x)\nend\n";
+        assert_eq!(hit_lines(Language::Ruby, code, &flow), vec![2, 4]);
+    }
+
+    #[test]
+    fn builder_statements_grow_the_variables_value() {
+        let flow = Flow {
+            value_text: Some(Regex::new(r"^(?:(?s).*@name=\?.*)$").expect("text")),
+            ..one_sink(r"xp\.compile", Some(vec![0]), None)
+        };
+        let code = "class A {\n  void f(String u) {\n    StringBuilder sb = new StringBuilder(\"//u[@name=\");\n    sb.append(u).append(\"]\");\n    xp.compile(sb.toString());\n    StringBuilder ok = new StringBuilder(\"//u[@name=\");\n    ok.append(\"x]\");\n    xp.compile(ok.toString());\n  }\n}\n";
+        assert_eq!(hit_lines(Language::Java, code, &flow), vec![5]);
+    }
+
+    #[test]
+    fn report_value_also_reports_the_binding_of_the_constant() {
+        let mut flow = one_sink(r"Key\.from_slice", Some(vec![0]), Some("(?s).+"));
+        flow.report_value = true;
+        let code = "fn f(k: &[u8]) {\n    let zero = [0u8; 32];\n    let a = Key::<Aes256Gcm>::from_slice(&zero);\n    let b = Key::from_slice(k);\n}\n";
+        assert_eq!(hit_lines(Language::Rust, code, &flow), vec![3, 2]);
+    }
+
+    #[test]
+    fn a_comparison_with_a_literal_guards_its_body_only() {
+        let flow = one_sink(r"fs\.readFileSync", Some(vec![0]), None);
+        let code = "function f(p) {\n  if (p === 'index.html') {\n    fs.readFileSync(p);\n  } else {\n    fs.readFileSync(p);\n  }\n}\n";
+        assert_eq!(hit_lines(Language::JavaScript, code, &flow), vec![5]);
+    }
+
+    #[test]
+    fn guards_do_not_apply_to_constant_rules() {
+        let flow = Flow {
+            guards: Some(Regex::new("^(?:check)$").expect("guard regex")),
+            ..one_sink("hash", Some(vec![0]), Some("MD5"))
+        };
+        let code = "def f():\n    a = 'MD5'\n    if a == 'MD5':\n        hash(a)\n";
+        assert_eq!(hit_lines(Language::Python, code, &flow), vec![4]);
+    }
+
+    #[test]
+    fn constant_false_branches_and_code_after_return_are_dead() {
+        let flow = one_sink("printf", Some(vec![0]), None);
+        let code = "int zero = 0;\nint main(int argc, char **argv) {\n  char *a; char *b; char *c; char *d; char *e;\n  if (0) a = argv[1];\n  printf(a);\n  if (1 == 0) b = argv[1];\n  printf(b);\n  if (zero) c = argv[1];\n  printf(c);\n  if (!0) d = argv[1];\n  printf(d);\n  return 0;\n  e = argv[1];\n  printf(e);\n}\n";
+        // `a`, `b`, `c` get a value only in code that never runs; `d` gets one; the printf
+        // after `return` never runs.
+        assert_eq!(hit_lines(Language::C, code, &flow), vec![11]);
+    }
+
+    #[test]
+    fn dead_branches_drop_their_bindings() {
+        let flow = Flow {
+            sources: Some(Regex::new(r"^(?:argv.*)$").expect("source")),
+            ..one_sink("printf", Some(vec![0]), None)
+        };
+        let code = "int main(int argc, char **argv) {\n  char *a = \"x\"; char *b = \"y\";\n  if (0) a = argv[1];\n  printf(a);\n  if (1) b = argv[1];\n  printf(b);\n}\n";
+        assert_eq!(hit_lines(Language::C, code, &flow), vec![6]);
     }
 
     /// The source lines of the hits of `flow` in `code`.

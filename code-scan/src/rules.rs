@@ -97,12 +97,21 @@ struct RawFlow {
     /// Calls whose result is clean (`shlex\.quote`, `escapeshellarg`).
     #[serde(default)]
     sanitizers: Vec<String>,
+    /// Calls that check a value (`.*\.startswith`, `strings\.HasPrefix`, `strlen`): a use of
+    /// a variable inside an `if` whose condition passes it to one, or after such an `if` that
+    /// returns or throws, is clean.
+    #[serde(default)]
+    guards: Vec<String>,
     /// Where a tainted (or, with `insecure_value`, an insecure constant) value must not arrive.
     sinks: Vec<RawSink>,
     /// Fire on a constant value matching this regex (`(?i)md5|sha1`, `False|0`) instead of
     /// on a tainted value.
     #[serde(default)]
     insecure_value: Option<String>,
+    /// With `insecure_value`: also report the statement that binds the constant (where a
+    /// reader changes it), not only the sink call.
+    #[serde(default)]
+    report_value: bool,
     /// Fire on a tainted value only when its resolved text (literal parts, `?` for the rest)
     /// matches this regex, e.g. SQL keywords: `(?is).*\b(select|insert|update|delete)\b.*`.
     #[serde(default)]
@@ -138,6 +147,15 @@ struct RawSink {
     /// (Ruby's `Open3.pipeline(["grep", x])`), and is not checked; strings still are.
     #[serde(default)]
     argv_arrays: bool,
+    /// Leading positional arguments whose text matches this regex (whole) are skipped before
+    /// `args` positions are counted: an overload's optional first parameter such as
+    /// `(IFormatProvider)null` or Ruby's `IO.new(1)`.
+    #[serde(default)]
+    skip_leading: Option<String>,
+    /// The sink applies only to calls with at least this many positional arguments (after
+    /// `skip_leading`), e.g. 2 for a format call that has values to format.
+    #[serde(default)]
+    min_args: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -416,10 +434,12 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
                 || s.argv_arrays
                 || s.keyword.is_some()
                 || !s.requires.is_empty()
-                || !s.unless.is_empty())
+                || !s.unless.is_empty()
+                || s.skip_leading.is_some()
+                || s.min_args > 0)
         {
             return Err(format!(
-                "`{field}`: `args`, `argv_arrays`, `keyword`, `requires` and `unless` apply to `call` sinks only; remove them"
+                "`{field}`: `args`, `argv_arrays`, `keyword`, `requires`, `unless`, `skip_leading` and `min_args` apply to `call` sinks only; remove them"
             ));
         }
         let path = path_regex(
@@ -457,6 +477,11 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
             requires,
             unless,
             argv_arrays: s.argv_arrays,
+            skip_leading: optional_whole_regex(
+                &format!("{field}.skip_leading"),
+                s.skip_leading.as_deref(),
+            )?,
+            min_args: s.min_args,
         });
     }
     let insecure_value =
@@ -467,6 +492,12 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
         );
     }
     let value_text = optional_whole_regex("flow.text", raw.text.as_deref())?;
+    if raw.report_value && insecure_value.is_none() {
+        return Err(
+            "`flow.report_value` reports where a constant is bound: it needs `flow.insecure_value`"
+                .into(),
+        );
+    }
     if value_text.is_some() && insecure_value.is_some() {
         return Err("use either `flow.text` (for tainted values) or `flow.insecure_value` (for constants), not both".into());
     }
@@ -486,8 +517,10 @@ fn compile_flow(raw: &RawFlow) -> Result<crate::flow::Flow, String> {
         value_text,
         sources: path_regex("flow.sources", &raw.sources)?,
         sanitizers: path_regex("flow.sanitizers", &raw.sanitizers)?,
+        guards: path_regex("flow.guards", &raw.guards)?,
         sinks,
         insecure_value,
+        report_value: raw.report_value,
     })
 }
 

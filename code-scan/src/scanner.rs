@@ -488,6 +488,7 @@ impl Scanner {
             .and_then(|l| self.inner.text_by_language.get(&l))
             .unwrap_or(&self.inner.text_agnostic);
         let candidates = text_rules.set.as_ref().map(|set| set.matches(code));
+        let lines = Lines::new(code);
         for (position, &index) in text_rules.rules.iter().enumerate() {
             if candidates.as_ref().is_some_and(|c| !c.matched(position)) {
                 continue;
@@ -509,13 +510,13 @@ impl Scanner {
                 }
                 findings.push((
                     whole.start(),
-                    self.finding(rule, block, whole.start(), whole.end()),
+                    self.finding(rule, block, &lines, whole.start(), whole.end()),
                 ));
             }
         }
         let mut scopes = Vec::new();
         if let (Some(language), true) = (block.language, language_enabled) {
-            scopes = self.scan_tree(block, language, options, &mut findings)?;
+            scopes = self.scan_tree(block, language, options, &lines, &mut findings)?;
         }
         if !findings.is_empty() {
             // Exclusions, checked only for rules that fired: a match inside the outermost
@@ -544,6 +545,7 @@ impl Scanner {
         block: &CodeBlock,
         language: Language,
         options: &ScanOptions,
+        lines: &Lines,
         findings: &mut Vec<(usize, Finding)>,
     ) -> Result<Vec<(usize, usize)>, ScanError> {
         let Some(mut compiled) = self.inner.by_language.get(&language) else {
@@ -608,7 +610,7 @@ impl Scanner {
             let Some(node) = node else { continue };
             findings.push((
                 node.start_byte(),
-                self.finding(rule, block, node.start_byte(), node.end_byte()),
+                self.finding(rule, block, lines, node.start_byte(), node.end_byte()),
             ));
         }
         let active: Vec<usize> = compiled
@@ -634,7 +636,10 @@ impl Scanner {
                     continue;
                 };
                 for hit in flow::find(&facts, spec) {
-                    findings.push((hit.start, self.finding(rule, block, hit.start, hit.end)));
+                    findings.push((
+                        hit.start,
+                        self.finding(rule, block, lines, hit.start, hit.end),
+                    ));
                 }
             }
         }
@@ -652,9 +657,16 @@ impl Scanner {
         })
     }
 
-    fn finding(&self, rule: &Rule, block: &CodeBlock, start: usize, end: usize) -> Finding {
-        let (line, column) = position(&block.code, start);
-        let (end_line, end_column) = position(&block.code, end);
+    fn finding(
+        &self,
+        rule: &Rule,
+        block: &CodeBlock,
+        lines: &Lines,
+        start: usize,
+        end: usize,
+    ) -> Finding {
+        let (line, column) = lines.position(&block.code, start);
+        let (end_line, end_column) = lines.position(&block.code, end);
         Finding {
             rule_id: rule.id.clone(),
             cwe: rule.cwe.clone(),
@@ -742,13 +754,29 @@ impl Scanner {
 }
 
 /// (0-based row, 0-based column in characters) of a byte offset.
-fn position(code: &str, byte: usize) -> (usize, usize) {
-    let byte = byte.min(code.len());
-    let before = code.get(..byte).unwrap_or(code);
-    let row = before.matches('\n').count();
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count());
-    (row, column)
+/// The newline offsets of a block, so that each finding's position is a binary search, not a
+/// count over the block (whole files carry hundreds of raw matches before deduplication).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(code: &str) -> Lines {
+        Lines(
+            code.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The 0-based row and column (in characters) of a byte offset.
+    fn position(&self, code: &str, byte: usize) -> (usize, usize) {
+        let byte = byte.min(code.len());
+        let row = self.0.partition_point(|&nl| nl < byte);
+        let line_start = if row == 0 { 0 } else { self.0[row - 1] + 1 };
+        let column = code.get(line_start..byte).map_or(0, |s| s.chars().count());
+        (row, column)
+    }
 }
 
 /// Byte ranges of the outermost functions in a tree (functions nested in them are inside).
