@@ -67,9 +67,9 @@ enum Next {
     Head(head::RequestHead),
     Refused(HeadError),
     Http2,
-    /// The client closed, or the gateway is shutting down, while the connection was idle.
+    /// The client closed (or its connection failed), or the gateway is shutting down, while
+    /// the connection was idle.
     Idle,
-    Io,
 }
 
 /// How gathering response body frames for one write ended.
@@ -120,7 +120,7 @@ where
                 return Ended::Closed;
             }
             Next::Http2 => return http2(side, write),
-            Next::Idle | Next::Io => return Ended::Closed,
+            Next::Idle => return Ended::Closed,
         };
         first = false;
         let head::RequestHead {
@@ -251,7 +251,7 @@ fn poll_head(side: &Mutex<ReadSide>, first: bool, cx: &mut Context<'_>) -> Poll<
             Poll::Ready(Ok(_)) => {}
             Poll::Ready(Err(err)) => {
                 tracing::debug!(%err, "reading a request head");
-                return Poll::Ready(Next::Io);
+                return Poll::Ready(Next::Idle);
             }
         }
     }

@@ -124,6 +124,18 @@ async fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
     all
 }
 
+/// Send `bytes` on the client's connection.
+async fn send(stream: &mut TcpStream, bytes: &[u8]) {
+    stream.write_all(bytes).await.expect("write");
+}
+
+/// Connect and send a plain `GET /`.
+async fn get(server: &Server) -> TcpStream {
+    let mut client = connect(server).await;
+    send(&mut client, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    client
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -147,10 +159,11 @@ async fn keep_alive_and_pipelined_requests_are_answered_in_order() {
     assert!(text.contains("content-length: 0\r\n"), "{text}");
     assert!(text.ends_with("content-length: 5\r\n\r\nhello"), "{text}");
     // Still open: a third request on the same connection.
-    client
-        .write_all(b"PUT /c HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
-        .await
-        .expect("write");
+    send(
+        &mut client,
+        b"PUT /c HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok",
+    )
+    .await;
     let mut more = Vec::new();
     read_until(&mut client, &mut more, b"\r\n\r\nok").await;
     assert!(self::text(&more).contains("x-method: PUT"));
@@ -160,12 +173,13 @@ async fn keep_alive_and_pipelined_requests_are_answered_in_order() {
 async fn bodies_arriving_later_and_chunked_bodies_are_read() {
     let server = start(echo).await;
     let mut client = connect(&server).await;
-    client
-        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
-        .await
-        .expect("write");
+    send(
+        &mut client,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    client.write_all(b"defghij").await.expect("write");
+    send(&mut client, b"defghij").await;
     let mut seen = Vec::new();
     read_until(&mut client, &mut seen, b"abcdefghij").await;
     client
@@ -175,10 +189,7 @@ async fn bodies_arriving_later_and_chunked_bodies_are_read() {
         .await
         .expect("write");
     tokio::time::sleep(Duration::from_millis(20)).await;
-    client
-        .write_all(b"6\r\n world\r\n0\r\nx-trailer: 1\r\n\r\n")
-        .await
-        .expect("write");
+    send(&mut client, b"6\r\n world\r\n0\r\nx-trailer: 1\r\n\r\n").await;
     let mut seen = Vec::new();
     read_until(&mut client, &mut seen, b"hello world").await;
     assert!(text(&seen).contains("content-length: 11\r\n"));
@@ -188,10 +199,11 @@ async fn bodies_arriving_later_and_chunked_bodies_are_read() {
 async fn a_malformed_chunked_body_fails_the_request_body() {
     let server = start(echo).await;
     let mut client = connect(&server).await;
-    client
-        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
-        .await
-        .expect("write");
+    send(
+        &mut client,
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    )
+    .await;
     let answer = text(&read_to_close(&mut client).await);
     assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
     assert!(answer.contains("malformed chunked body"), "{answer}");
@@ -211,7 +223,7 @@ async fn expect_100_continue_is_answered_when_the_body_is_read() {
     let mut seen = Vec::new();
     read_until(&mut client, &mut seen, b"HTTP/1.1 100 Continue\r\n\r\n").await;
     assert_eq!(seen, b"HTTP/1.1 100 Continue\r\n\r\n");
-    client.write_all(b"data").await.expect("write");
+    send(&mut client, b"data").await;
     read_until(&mut client, &mut seen, b"\r\n\r\ndata").await;
     assert!(text(&seen).contains("HTTP/1.1 200 OK"));
 }
@@ -270,11 +282,7 @@ async fn streaming(
 #[tokio::test]
 async fn streamed_answers_are_chunked_and_leave_frame_by_frame() {
     let (server, sender) = streaming(&[]).await;
-    let mut client = connect(&server).await;
-    client
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let mut client = get(&server).await;
     let tx = sender.await.expect("sender");
     tx.send(Ok(Bytes::from_static(b"first")))
         .await
@@ -295,11 +303,7 @@ async fn streamed_answers_are_chunked_and_leave_frame_by_frame() {
 #[tokio::test]
 async fn a_failed_body_is_never_finished() {
     let (server, sender) = streaming(&[]).await;
-    let mut client = connect(&server).await;
-    client
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let mut client = get(&server).await;
     let tx = sender.await.expect("sender");
     tx.send(Ok(Bytes::from_static(b"part")))
         .await
@@ -313,11 +317,7 @@ async fn a_failed_body_is_never_finished() {
 #[tokio::test]
 async fn a_body_short_of_its_declared_length_closes_the_connection() {
     let (server, sender) = streaming(&[("content-length", "10")]).await;
-    let mut client = connect(&server).await;
-    client
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let mut client = get(&server).await;
     let tx = sender.await.expect("sender");
     tx.send(Ok(Bytes::from_static(b"abc"))).await.expect("send");
     drop(tx);
@@ -330,10 +330,7 @@ async fn a_body_short_of_its_declared_length_closes_the_connection() {
 async fn http_1_0_clients_get_bodies_delimited_by_close() {
     let (server, sender) = streaming(&[]).await;
     let mut client = connect(&server).await;
-    client
-        .write_all(b"GET / HTTP/1.0\r\n\r\n")
-        .await
-        .expect("write");
+    send(&mut client, b"GET / HTTP/1.0\r\n\r\n").await;
     let tx = sender.await.expect("sender");
     tx.send(Ok(Bytes::from_static(b"old"))).await.expect("send");
     drop(tx);
@@ -362,10 +359,11 @@ async fn head_answers_have_no_body_and_keep_the_connection() {
     })
     .await;
     let mut client = connect(&server).await;
-    client
-        .write_all(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    send(
+        &mut client,
+        b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
     let mut seen = Vec::new();
     read_until(&mut client, &mut seen, b"\r\n\r\n12345").await;
     let text = text(&seen);
@@ -383,7 +381,7 @@ async fn malformed_heads_get_a_json_error_and_a_close() {
     ] {
         let server = start(echo).await;
         let mut client = connect(&server).await;
-        client.write_all(request).await.expect("write");
+        send(&mut client, request).await;
         let answer = text(&read_to_close(&mut client).await);
         assert!(
             answer.starts_with(&format!("HTTP/1.1 {status} ")),
@@ -420,10 +418,11 @@ async fn a_client_that_leaves_drops_its_request() {
     })
     .await;
     let mut client = connect(&server).await;
-    client
-        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
-        .await
-        .expect("write");
+    send(
+        &mut client,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     drop(client);
     tokio::time::timeout(WAIT, dropped)
@@ -452,11 +451,7 @@ async fn a_client_that_leaves_a_streamed_answer_drops_its_body() {
         }
     })
     .await;
-    let mut client = connect(&server).await;
-    client
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let mut client = get(&server).await;
     let mut seen = Vec::new();
     read_until(&mut client, &mut seen, b"\r\n\r\n").await;
     drop(client);
@@ -492,11 +487,7 @@ async fn the_http2_preface_is_handed_back_with_its_bytes() {
 #[tokio::test]
 async fn shutdown_closes_an_idle_connection_and_ends_a_busy_one_after_its_answer() {
     let server = start(echo).await;
-    let mut client = connect(&server).await;
-    client
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let mut client = get(&server).await;
     let mut seen = Vec::new();
     read_until(&mut client, &mut seen, b"\r\n\r\n").await;
     server.shutdown.send(true).expect("shutdown");
@@ -504,11 +495,7 @@ async fn shutdown_closes_an_idle_connection_and_ends_a_busy_one_after_its_answer
     assert!(rest.is_empty(), "{}", text(&rest));
 
     let (server, sender) = streaming(&[]).await;
-    let mut client = connect(&server).await;
-    client
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let mut client = get(&server).await;
     let tx = sender.await.expect("sender");
     server.shutdown.send(true).expect("shutdown");
     tx.send(Ok(Bytes::from_static(b"late")))
