@@ -52,6 +52,20 @@ fn line_start(text: &str, line: usize) -> usize {
         .map_or(text.len(), |(i, _)| i + 1)
 }
 
+/// Sorted char-boundary offsets from `0` to `text.len()` where `text` is cut into deltas.
+fn cut_points(text: &str, cuts: &[prop::sample::Index]) -> Vec<usize> {
+    let mut at: Vec<usize> = cuts
+        .iter()
+        .map(|c| c.index(text.len() + 1))
+        .filter(|&i| text.is_char_boundary(i))
+        .collect();
+    at.push(0);
+    at.push(text.len());
+    at.sort_unstable();
+    at.dedup();
+    at
+}
+
 fn summary(blocks: &[CodeBlock]) -> Vec<(String, usize, bool, Option<String>)> {
     blocks
         .iter()
@@ -76,15 +90,7 @@ proptest! {
             .map(|b| line_start(&text, b.line.saturating_sub(1)))
             .collect();
 
-        let mut at: Vec<usize> = cuts
-            .iter()
-            .map(|c| c.index(text.len() + 1))
-            .filter(|&i| text.is_char_boundary(i))
-            .collect();
-        at.push(0);
-        at.push(text.len());
-        at.sort_unstable();
-        at.dedup();
+        let at = cut_points(&text, &cuts);
 
         let mut tracker = FenceTracker::default();
         let mut so_far = String::new();
@@ -121,15 +127,7 @@ proptest! {
         takes in prop::collection::vec(any::<bool>(), 16),
         finish_at in prop::option::of(any::<prop::sample::Index>()),
     ) {
-        let mut at: Vec<usize> = cuts
-            .iter()
-            .map(|c| c.index(text.len() + 1))
-            .filter(|&i| text.is_char_boundary(i))
-            .collect();
-        at.push(0);
-        at.push(text.len());
-        at.sort_unstable();
-        at.dedup();
+        let at = cut_points(&text, &cuts);
         let steps = at.len() - 1;
         let finish_step = finish_at.map(|i| i.index(steps.max(1)));
 
