@@ -369,7 +369,7 @@ impl Engine {
             let end = choice.text.len();
             let (blocks, release_to) = if is_final {
                 choice.final_started = true;
-                (choice.fence.finish(), end)
+                (choice.fence.finish(&choice.text), end)
             } else {
                 let release_to = choice.fence.fence_from().map_or(end, |from| from.min(end));
                 (choice.fence.take(), release_to)

@@ -21,6 +21,19 @@ pub(super) struct FenceTracker {
     /// Where the text's last line starts (after its last newline): kept per delta, so a long
     /// answer without newlines is not searched again on every delta.
     line_start: usize,
+    /// Bytes of the text the extractor has been fed. Prose that provably cannot open a fence
+    /// is not fed as it arrives; the extractor reads it with the next delta that may matter
+    /// (see [`FenceTracker::push`]), so its blocks and line numbers are what eager feeding
+    /// gives.
+    fed_to: usize,
+    /// The text's last line (from `line_start`) holds a backtick or a tilde.
+    line_marked: bool,
+    /// Where the text stood at the last finish: the extractor reads what follows as a new
+    /// line, even in the middle of one.
+    finished_at: usize,
+    /// Test hook: feed every delta, the reference the lazy path is checked against.
+    #[cfg(test)]
+    eager: bool,
 }
 
 /// Blocks taken for a check, and where the first of them starts.
@@ -31,10 +44,26 @@ pub(super) struct TakenBlocks {
 }
 
 impl FenceTracker {
+    /// A tracker that feeds the extractor every delta (the reference for property tests).
+    #[cfg(test)]
+    pub fn eager() -> FenceTracker {
+        FenceTracker {
+            eager: true,
+            ..FenceTracker::default()
+        }
+    }
+
     /// Feeds the delta that was just appended to `text` at byte `delta_start`.
+    ///
+    /// A delta is left to the extractor's next read when it provably changes nothing the
+    /// tracker reports: no fence is open or possible (`fence_from` is `None`), neither the
+    /// delta nor the line it continues holds a backtick or tilde (an opening fence line needs
+    /// one, so no line it completes opens a block, and with nothing open none closes), and the
+    /// line it leaves open is not blank (a blank partial line may still become a fence, which
+    /// the extractor decides). Then nothing opens or closes, `fence_from` stays `None`, and only
+    /// the line bookkeeping moves.
     pub fn push(&mut self, text: &str, delta_start: usize) {
-        let was_in_fence = self.extractor.in_fence();
-        let delta = &text[delta_start..];
+        let delta = &text.as_bytes()[delta_start..];
         // Nothing before the line this delta starts in was (possibly) a fence the extractor had
         // not reported yet, so that line start bounds every new fence or block from below.
         let line_start = self.line_start;
@@ -42,10 +71,34 @@ impl FenceTracker {
             line_start,
             text[..delta_start].rfind('\n').map_or(0, |i| i + 1)
         );
-        if let Some(i) = memchr::memrchr(b'\n', delta.as_bytes()) {
-            self.line_start = delta_start + i + 1;
+        let marked = memchr::memchr2(b'`', b'~', delta).is_some();
+        let continues_marked = self.line_marked;
+        match memchr::memrchr(b'\n', delta) {
+            Some(i) => {
+                self.line_start = delta_start + i + 1;
+                self.line_marked = marked && memchr::memchr2(b'`', b'~', &delta[i + 1..]).is_some();
+            }
+            None => self.line_marked |= marked,
         }
-        let closed = self.extractor.push(delta);
+        // The line the extractor holds open (a finish ends its line early).
+        let open_line = &text[self.line_start.max(self.finished_at)..];
+        let blank_open_line = !open_line.is_empty() && open_line.trim_start().is_empty();
+        let lazy = self.fence_from.is_none() && !marked && !continues_marked && !blank_open_line;
+        #[cfg(test)]
+        let lazy = lazy && !self.eager;
+        if !lazy {
+            self.feed(text, line_start);
+        }
+    }
+
+    /// Feeds the extractor everything not yet fed; `line_start` is where the line of the
+    /// newest delta starts.
+    fn feed(&mut self, text: &str, line_start: usize) {
+        // `fence_from` is `Some` exactly when the extractor's `in_fence()` was after its last
+        // read (and stays `None` over the prose it was not fed).
+        let was_in_fence = self.fence_from.is_some();
+        let closed = self.extractor.push(&text[self.fed_to..]);
+        self.fed_to = text.len();
         let closed_any = !closed.is_empty();
         if closed_any {
             let block_from = match self.fence_from {
@@ -91,8 +144,20 @@ impl FenceTracker {
         }
     }
 
-    /// Ends the text: takes the closed blocks plus a block left open (`closed: false`).
-    pub fn finish(&mut self) -> TakenBlocks {
+    /// Ends `text` (everything pushed so far): takes the closed blocks plus a block left open
+    /// (`closed: false`).
+    pub fn finish(&mut self, text: &str) -> TakenBlocks {
+        if self.fed_to < text.len() {
+            // Text pushed after this can only follow what the extractor has read.
+            let closed = self.extractor.push(&text[self.fed_to..]);
+            self.fed_to = text.len();
+            if !closed.is_empty() {
+                // Cannot happen (text it was not fed opens nothing); were it to, hold it all.
+                self.pending_from = Some(0);
+                self.pending.extend(closed);
+            }
+        }
+        self.finished_at = text.len();
         let mut taken = self.take();
         taken.from = min_some(taken.from, self.fence_from.take());
         taken.blocks.extend(self.extractor.finish());
@@ -187,7 +252,7 @@ mod tests {
         let first = tracker.take();
         assert_eq!(first.from, Some(0));
         assert_eq!(tracker.hold_from(), tracker.fence_from());
-        let last = tracker.finish();
+        let last = tracker.finish(&text);
         assert_eq!(last.from, Some(text.find("```b").expect("second")));
         assert_eq!(last.blocks.len(), 1);
         assert!(!last.blocks[0].closed);
