@@ -615,12 +615,9 @@ impl Policy {
         Decision {
             action: self.effective(action),
             intended,
-            categories: decisions
-                .iter()
-                .flat_map(|d| d.categories.clone())
-                .collect(),
-            rules: decisions.iter().flat_map(|d| d.rules.clone()).collect(),
-            injection: decisions.iter().flat_map(|d| d.injection.clone()).collect(),
+            categories: merged(decisions, |d| &d.categories),
+            rules: merged(decisions, |d| &d.rules),
+            injection: merged(decisions, |d| &d.injection),
             unsafe_score: decisions
                 .iter()
                 .filter_map(|d| d.unsafe_score)
@@ -636,4 +633,19 @@ impl Policy {
             (_, action) => action,
         }
     }
+}
+
+/// The lists `field` picks from each decision, one after another. Most decisions carry none,
+/// and a request combines several: counting first keeps the empty case free of the iterator
+/// machinery of a flattened `collect` (which callgrind showed at ~100 instructions a list).
+fn merged<T: Clone>(decisions: &[Decision], field: impl Fn(&Decision) -> &Vec<T>) -> Vec<T> {
+    let len: usize = decisions.iter().map(|d| field(d).len()).sum();
+    if len == 0 {
+        return Vec::new();
+    }
+    let mut all = Vec::with_capacity(len);
+    for d in decisions {
+        all.extend_from_slice(field(d));
+    }
+    all
 }

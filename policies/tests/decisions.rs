@@ -389,6 +389,20 @@ fn combine_takes_the_strictest() {
 }
 
 #[test]
+fn combine_keeps_every_hit_in_order() {
+    let s = set();
+    let p = s.policy("default").expect("default");
+    let first = p.code_action(&[finding("py-exec", Severity::Error)]);
+    let none = p.combine(&[]);
+    let second = p.code_action(&[finding("py-eval", Severity::Warning)]);
+    let g = p.decide_guard(&verdict(0.9, &["S1", "S2"]));
+    let d = p.combine(&[first, none, second, g]);
+    assert_eq!(d.rules, vec!["py-exec".to_owned(), "py-eval".to_owned()]);
+    assert_eq!(d.categories.len(), 2);
+    assert!(p.combine(&[p.combine(&[])]).rules.is_empty());
+}
+
+#[test]
 fn version_is_a_content_hash() {
     let a = set();
     let b = set();
