@@ -2252,6 +2252,27 @@ impl<'a, 't> Evaluator<'a, 't> {
                 },
             };
         }
+        // `{ text: "... $1", values: [id] }` (pg, pg-promise, mysql, Sequelize's
+        // `replacements`, knex's `bindings`): the bound parameters travel apart from the text.
+        if kind == "pair"
+            && let Some(key) = node.field("key")
+            && matches!(
+                text(key, code).trim_matches(|c| c == '"' || c == '\'' || c == ':'),
+                "values" | "replacements" | "bind" | "binds" | "bindings"
+            )
+        {
+            return Val::clean();
+        }
+        // `key: value`: the key names the slot; only the value is data.
+        if kind == "pair"
+            && let (Some(key), Some(value)) = (node.field("key"), node.field("value"))
+            && matches!(
+                key.kind(),
+                "property_identifier" | "simple_symbol" | "hash_key_symbol"
+            )
+        {
+            return self.eval_in(value, env, depth + 1);
+        }
         if is(kind, ARRAYS)
             || kind == "pair"
             || kind == "object"
@@ -3088,6 +3109,13 @@ mod tests {
         };
         let code = "class A {\n  void f(String u) {\n    StringBuilder sb = new StringBuilder(\"//u[@name=\");\n    sb.append(u).append(\"]\");\n    xp.compile(sb.toString());\n    StringBuilder ok = new StringBuilder(\"//u[@name=\");\n    ok.append(\"x]\");\n    xp.compile(ok.toString());\n  }\n}\n";
         assert_eq!(hit_lines(Language::Java, code, &flow), vec![5]);
+    }
+
+    #[test]
+    fn bound_query_values_are_apart_from_the_text() {
+        let flow = one_sink(r".*\.query", Some(vec![0]), None);
+        let code = "function f(conn, tag) {\n  conn.query({ sql: \"SELECT 1 WHERE t = ?\", values: [tag] });\n  conn.query({ sql: \"SELECT 1 WHERE t = \" + tag });\n}\n";
+        assert_eq!(hit_lines(Language::JavaScript, code, &flow), vec![3]);
     }
 
     #[test]
