@@ -1316,8 +1316,15 @@ impl<'t> Facts<'t> {
                 {
                     b.builder = true;
                 }
+                // Most statements name none of the reads: skip the walk on a substring test.
                 if let Some(first) = node.named_child(0) {
-                    self.bind_out_params(first);
+                    let t = text(first, code);
+                    if ["read", "recv", "getline", "scanf", "Scan", "ReadFull"]
+                        .iter()
+                        .any(|w| t.contains(w))
+                    {
+                        self.bind_out_params(first);
+                    }
                 }
             }
             "parameters" | "method_parameters" | "formal_parameters" | "lambda_parameters"
@@ -2006,6 +2013,8 @@ pub(crate) struct Evaluator<'a, 't> {
     pub facts: &'a Facts<'t>,
     pub flow: &'a Flow,
     active: HashSet<usize>,
+    /// [`Evaluator::param_tainted_by_callers`] per parameter node.
+    caller_taint: HashMap<usize, bool>,
     /// The rule's guarded uses in this block, computed on the first name looked up.
     guarded: OnceCell<Vec<control::Guarded>>,
 }
@@ -2018,6 +2027,7 @@ impl<'a, 't> Evaluator<'a, 't> {
             facts,
             flow,
             active: HashSet::new(),
+            caller_taint: HashMap::new(),
             guarded: OnceCell::new(),
         }
     }
@@ -2439,6 +2449,9 @@ impl<'a, 't> Evaluator<'a, 't> {
         else {
             return false;
         };
+        if let Some(&known) = self.caller_taint.get(&param.id()) {
+            return known;
+        }
         if !self.active.insert(function.id()) {
             return false;
         }
@@ -2474,6 +2487,7 @@ impl<'a, 't> Evaluator<'a, 't> {
             }
         }
         self.active.remove(&function.id());
+        self.caller_taint.insert(param.id(), tainted);
         tainted
     }
 
