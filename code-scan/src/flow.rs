@@ -3126,6 +3126,26 @@ mod tests {
     }
 
     #[test]
+    fn parameters_take_the_taint_of_their_callers_in_the_block() {
+        let flow = Flow {
+            sources: Some(Regex::new(r"^(?:request\.args.*)$").expect("source")),
+            ..one_sink(r"os\.system", Some(vec![0]), None)
+        };
+        let code = "def run(tool, arg):\n    os.system(tool + ' ' + arg)\n\ndef view():\n    run('ls', request.args['d'])\n\ndef other(x):\n    os.system(x)\n\nother('uptime')\n";
+        assert_eq!(hit_lines(Language::Python, code, &flow), vec![2]);
+    }
+
+    #[test]
+    fn out_parameter_reads_bind_their_variable() {
+        let flow = Flow {
+            sources: Some(Regex::new(r"^(?:.*\.read_line)$").expect("source")),
+            ..one_sink(r"Command\.new", Some(vec![0]), None)
+        };
+        let code = "fn f() {\n    let mut a = String::new();\n    std::io::stdin().read_line(&mut a).unwrap();\n    Command::new(&a);\n    let b = String::from(\"ls\");\n    Command::new(&b);\n}\n";
+        assert_eq!(hit_lines(Language::Rust, code, &flow), vec![4]);
+    }
+
+    #[test]
     fn bound_query_values_are_apart_from_the_text() {
         let flow = one_sink(r".*\.query", Some(vec![0]), None);
         let code = "function f(conn, tag) {\n  conn.query({ sql: \"SELECT 1 WHERE t = ?\", values: [tag] });\n  conn.query({ sql: \"SELECT 1 WHERE t = \" + tag });\n}\n";
