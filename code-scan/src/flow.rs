@@ -3125,22 +3125,24 @@ mod tests {
         assert_eq!(hit_lines(Language::Java, code, &flow), vec![5]);
     }
 
+    /// A taint rule with one source and one sink checked at its first argument.
+    fn sourced(source: &str, sink: &str) -> Flow {
+        Flow {
+            sources: Some(Regex::new(&format!("^(?:{source})$")).expect("source")),
+            ..one_sink(sink, Some(vec![0]), None)
+        }
+    }
+
     #[test]
     fn parameters_take_the_taint_of_their_callers_in_the_block() {
-        let flow = Flow {
-            sources: Some(Regex::new(r"^(?:request\.args.*)$").expect("source")),
-            ..one_sink(r"os\.system", Some(vec![0]), None)
-        };
+        let flow = sourced(r"request\.args.*", r"os\.system");
         let code = "def run(tool, arg):\n    os.system(tool + ' ' + arg)\n\ndef view():\n    run('ls', request.args['d'])\n\ndef other(x):\n    os.system(x)\n\nother('uptime')\n";
         assert_eq!(hit_lines(Language::Python, code, &flow), vec![2]);
     }
 
     #[test]
     fn out_parameter_reads_bind_their_variable() {
-        let flow = Flow {
-            sources: Some(Regex::new(r"^(?:.*\.read_line)$").expect("source")),
-            ..one_sink(r"Command\.new", Some(vec![0]), None)
-        };
+        let flow = sourced(r".*\.read_line", r"Command\.new");
         let code = "fn f() {\n    let mut a = String::new();\n    std::io::stdin().read_line(&mut a).unwrap();\n    Command::new(&a);\n    let b = String::from(\"ls\");\n    Command::new(&b);\n}\n";
         assert_eq!(hit_lines(Language::Rust, code, &flow), vec![4]);
     }
