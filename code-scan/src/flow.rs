@@ -620,6 +620,46 @@ const BUILDER_METHODS: &[&str] = &[
     "WriteString",
 ];
 
+/// Calls that write what they read into an argument (`stdin.read_line(&mut line)`,
+/// `recv(s, buf, n, 0)`, `fmt.Scan(&name)`; C's `fgets` is in [`OUT_PARAMETER_WRITERS`]): a statement calling one gives that variable
+/// a new value, the call, so a source listed for the call taints the variable.
+const OUT_PARAM_READS: &[&str] = &[
+    "read_line",
+    "read_to_string",
+    "read_to_end",
+    "read_exact",
+    "read",
+    "recv",
+    "recvfrom",
+    "getline",
+    "scanf",
+    "fscanf",
+    "Scan",
+    "Scanln",
+    "Scanf",
+    "Fscan",
+    "Fscanln",
+    "Fscanf",
+    "ReadFull",
+];
+
+/// The variable an out-parameter argument names: `&mut x`, `&x` (Rust, Go, C), or a bare
+/// identifier for C's buffer arguments.
+fn out_param_name<'t>(arg: Node<'t>, code: &'t str, bare: bool) -> Option<&'t str> {
+    if is(arg.kind(), IDENTS) {
+        return bare.then(|| text(arg, code));
+    }
+    if !matches!(
+        arg.kind(),
+        "reference_expression" | "unary_expression" | "pointer_expression"
+    ) || !text(arg, code).starts_with('&')
+    {
+        return None;
+    }
+    let inner = last_named(arg)?;
+    is(inner.kind(), IDENTS).then(|| text(inner, code))
+}
+
 fn last_named(node: Node<'_>) -> Option<Node<'_>> {
     let count = u32::try_from(node.named_child_count()).ok()?;
     node.named_child(count.checked_sub(1)?)
@@ -1209,7 +1249,22 @@ impl<'t> Facts<'t> {
             | "keyword_parameter"
             | "optional_parameter_declaration"
             | "variadic_parameter" => {
-                if let Some(name) = node
+                // Rust's `Query(q): Query<T>`, `Json(body): Json<T>`: the names inside the
+                // tuple-struct pattern, not its type.
+                if let Some(p) = node.field("pattern")
+                    && p.kind() == "tuple_struct_pattern"
+                {
+                    let ty = p.field("type").map(|t| t.id());
+                    let mut cursor = p.walk();
+                    let names: Vec<&'t str> = p
+                        .named_children(&mut cursor)
+                        .filter(|c| Some(c.id()) != ty && is(c.kind(), IDENTS))
+                        .map(|c| text(c, code))
+                        .collect();
+                    for name in names {
+                        self.bind(name, node, None, false, true);
+                    }
+                } else if let Some(name) = node
                     .field("name")
                     .or_else(|| node.field("pattern"))
                     .or_else(|| node.field("declarator"))
@@ -1261,6 +1316,16 @@ impl<'t> Facts<'t> {
                 {
                     b.builder = true;
                 }
+                // Most statements name none of the reads: skip the walk on a substring test.
+                if let Some(first) = node.named_child(0) {
+                    let t = text(first, code);
+                    if ["read", "recv", "getline", "scanf", "Scan", "ReadFull"]
+                        .iter()
+                        .any(|w| t.contains(w))
+                    {
+                        self.bind_out_params(first);
+                    }
+                }
             }
             "parameters" | "method_parameters" | "formal_parameters" | "lambda_parameters"
             | "block_parameters" => {
@@ -1277,6 +1342,47 @@ impl<'t> Facts<'t> {
             _ => {}
         }
         self.collect_import(node);
+    }
+
+    /// `stdin().read_line(&mut line)?;`, `fgets(buf, n, f);`: each call in the statement (through
+    /// `?`, `.unwrap()` and `.await` chains) that is one of [`OUT_PARAM_READS`] binds the
+    /// variables its out-parameters name to the call.
+    fn bind_out_params(&mut self, expr: Node<'t>) {
+        let code = self.code;
+        let mut stack = vec![expr];
+        let mut found = Vec::new();
+        while let Some(n) = stack.pop() {
+            if is_function(n.kind()) {
+                continue;
+            }
+            if is(n.kind(), CALLS) {
+                let parts = call_parts(n, code);
+                let method = parts.callee.map_or("", |c| {
+                    let t = text(c, code);
+                    t.rsplit(['.', ':']).next().unwrap_or(t).trim()
+                });
+                if is(method, OUT_PARAM_READS) {
+                    // C's buffer is a bare name: the second argument of read/recv/recvfrom
+                    // (after the descriptor).
+                    let c = matches!(self.language, Language::C | Language::Cpp);
+                    let bare_at =
+                        (c && matches!(method, "read" | "recv" | "recvfrom")).then_some(1);
+                    for (i, arg) in parts.positional.iter().enumerate() {
+                        let bare = bare_at == Some(i);
+                        if let Some(name) = out_param_name(*arg, code, bare) {
+                            found.push((name, n));
+                        }
+                    }
+                }
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.named_children(&mut cursor));
+        }
+        for (name, call) in found {
+            if let Some(b) = self.bind(name, call, Some(call), false, false) {
+                b.builder = true;
+            }
+        }
     }
 
     /// The variable a builder call grows: the innermost receiver of `sb.append(a).append(b)`
@@ -1907,6 +2013,8 @@ pub(crate) struct Evaluator<'a, 't> {
     pub facts: &'a Facts<'t>,
     pub flow: &'a Flow,
     active: HashSet<usize>,
+    /// [`Evaluator::param_tainted_by_callers`] per parameter node.
+    caller_taint: HashMap<usize, bool>,
     /// The rule's guarded uses in this block, computed on the first name looked up.
     guarded: OnceCell<Vec<control::Guarded>>,
 }
@@ -1919,6 +2027,7 @@ impl<'a, 't> Evaluator<'a, 't> {
             facts,
             flow,
             active: HashSet::new(),
+            caller_taint: HashMap::new(),
             guarded: OnceCell::new(),
         }
     }
@@ -1949,6 +2058,18 @@ impl<'a, 't> Evaluator<'a, 't> {
             .filter(|p| p.kind() == "parameter_modifiers")
             .map_or(parameter.start_byte(), |p| p.start_byte());
         let t = &self.code()[start..parameter.end_byte()];
+        // `Query(q): Query<Params>`, `req: Request`, `HttpServletRequest r`: a parameter whose
+        // type names a framework's request type, tried as `:Name` (each identifier of the type).
+        if let Some(ty) = parameter.field("type") {
+            let ty = text(ty, self.code());
+            if ty
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|w| !w.is_empty())
+                .any(|w| self.is_source(&format!(":{w}")))
+            {
+                return true;
+            }
+        }
         t.match_indices(['@', '['])
             .filter_map(|(i, _)| {
                 let rest = &t[i + 1..];
@@ -2141,6 +2262,27 @@ impl<'a, 't> Evaluator<'a, 't> {
                 },
             };
         }
+        // `{ text: "... $1", values: [id] }` (pg, pg-promise, mysql, Sequelize's
+        // `replacements`, knex's `bindings`): the bound parameters travel apart from the text.
+        if kind == "pair"
+            && let Some(key) = node.field("key")
+            && matches!(
+                text(key, code).trim_matches(|c| c == '"' || c == '\'' || c == ':'),
+                "values" | "replacements" | "bind" | "binds" | "bindings"
+            )
+        {
+            return Val::clean();
+        }
+        // `key: value`: the key names the slot; only the value is data.
+        if kind == "pair"
+            && let (Some(key), Some(value)) = (node.field("key"), node.field("value"))
+            && matches!(
+                key.kind(),
+                "property_identifier" | "simple_symbol" | "hash_key_symbol"
+            )
+        {
+            return self.eval_in(value, env, depth + 1);
+        }
         if is(kind, ARRAYS)
             || kind == "pair"
             || kind == "object"
@@ -2290,6 +2432,65 @@ impl<'a, 't> Evaluator<'a, 't> {
         self.eval_named(name, node, env, depth)
     }
 
+    /// A parameter of a function defined in the block is tainted when a call to that function
+    /// in the block passes a tainted value at its position (`log_user(name)` with `name` read
+    /// from the request). Only for rules with sources: without them every parameter is.
+    fn param_tainted_by_callers(&mut self, param: Node<'t>, scope: usize, depth: usize) -> bool {
+        if self.flow.sources.is_none() || depth > MAX_DEPTH / 2 {
+            return false;
+        }
+        let code = self.code();
+        let Some((fname, function)) = self
+            .facts
+            .functions
+            .iter()
+            .find(|(_, f)| f.start_byte() == scope)
+            .map(|(n, f)| (n.clone(), *f))
+        else {
+            return false;
+        };
+        if let Some(&known) = self.caller_taint.get(&param.id()) {
+            return known;
+        }
+        if !self.active.insert(function.id()) {
+            return false;
+        }
+        // The parameter's position, not counting a receiver (`self`, `&self`, `cls`, `this`).
+        let index = param.parent().and_then(|list| {
+            let mut cursor = list.walk();
+            list.named_children(&mut cursor)
+                .filter(|c| {
+                    !c.kind().contains("comment")
+                        && c.kind() != "self_parameter"
+                        && !matches!(text(*c, code), "self" | "cls" | "this")
+                })
+                .position(|c| {
+                    c.start_byte() <= param.start_byte() && param.end_byte() <= c.end_byte()
+                })
+        });
+        let mut tainted = false;
+        if let Some(index) = index {
+            let calls: Vec<Node<'t>> = self.facts.calls.clone();
+            for call in calls {
+                let parts = call_parts(call, code);
+                let Some(callee) = parts.callee else { continue };
+                let t = text(callee, code);
+                if t.rsplit(['.', ':']).next().map(str::trim) != Some(fname.as_str()) {
+                    continue;
+                }
+                if let Some(arg) = parts.positional.get(index)
+                    && self.eval_in(*arg, &HashMap::new(), depth + 1).tainted
+                {
+                    tainted = true;
+                    break;
+                }
+            }
+        }
+        self.active.remove(&function.id());
+        self.caller_taint.insert(param.id(), tainted);
+        tainted
+    }
+
     /// Whether this use of `name` is checked by one of the rule's guards (taint rules only:
     /// a check does not make a constant safe).
     fn is_guarded(&self, name: &str, node: Node<'t>) -> bool {
@@ -2323,7 +2524,10 @@ impl<'a, 't> Evaluator<'a, 't> {
             return self.unknown();
         };
         if binding.param {
-            return Val::unknown(self.param_is_source(binding.stmt));
+            let (stmt, scope) = (binding.stmt, binding.scope);
+            let tainted =
+                self.param_is_source(stmt) || self.param_tainted_by_callers(stmt, scope, depth);
+            return Val::unknown(tainted);
         }
         let Some(value) = binding.value else {
             return self.unknown();
@@ -2919,6 +3123,35 @@ mod tests {
         };
         let code = "class A {\n  void f(String u) {\n    StringBuilder sb = new StringBuilder(\"//u[@name=\");\n    sb.append(u).append(\"]\");\n    xp.compile(sb.toString());\n    StringBuilder ok = new StringBuilder(\"//u[@name=\");\n    ok.append(\"x]\");\n    xp.compile(ok.toString());\n  }\n}\n";
         assert_eq!(hit_lines(Language::Java, code, &flow), vec![5]);
+    }
+
+    /// A taint rule with one source and one sink checked at its first argument.
+    fn sourced(source: &str, sink: &str) -> Flow {
+        Flow {
+            sources: Some(Regex::new(&format!("^(?:{source})$")).expect("source")),
+            ..one_sink(sink, Some(vec![0]), None)
+        }
+    }
+
+    #[test]
+    fn parameters_take_the_taint_of_their_callers_in_the_block() {
+        let flow = sourced(r"request\.args.*", r"os\.system");
+        let code = "def run(tool, arg):\n    os.system(tool + ' ' + arg)\n\ndef view():\n    run('ls', request.args['d'])\n\ndef other(x):\n    os.system(x)\n\nother('uptime')\n";
+        assert_eq!(hit_lines(Language::Python, code, &flow), vec![2]);
+    }
+
+    #[test]
+    fn out_parameter_reads_bind_their_variable() {
+        let flow = sourced(r".*\.read_line", r"Command\.new");
+        let code = "fn f() {\n    let mut a = String::new();\n    std::io::stdin().read_line(&mut a).unwrap();\n    Command::new(&a);\n    let b = String::from(\"ls\");\n    Command::new(&b);\n}\n";
+        assert_eq!(hit_lines(Language::Rust, code, &flow), vec![4]);
+    }
+
+    #[test]
+    fn bound_query_values_are_apart_from_the_text() {
+        let flow = one_sink(r".*\.query", Some(vec![0]), None);
+        let code = "function f(conn, tag) {\n  conn.query({ sql: \"SELECT 1 WHERE t = ?\", values: [tag] });\n  conn.query({ sql: \"SELECT 1 WHERE t = \" + tag });\n}\n";
+        assert_eq!(hit_lines(Language::JavaScript, code, &flow), vec![3]);
     }
 
     #[test]

@@ -1,0 +1,6 @@
+export function attachPreview(editor: HTMLElement, preview: HTMLElement): void {
+  editor.addEventListener("paste", (event: ClipboardEvent) => {
+    const pasted = event.clipboardData?.getData("text/plain") ?? "";
+    $(preview).text(pasted);
+  });
+}
