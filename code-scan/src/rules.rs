@@ -397,8 +397,13 @@ fn path_regex(field: &str, patterns: &[String]) -> Result<Option<Regex>, String>
     if patterns.is_empty() {
         return Ok(None);
     }
+    // Each pattern is checked alone (a pattern like `a)|(b` is valid only inside the join), by
+    // parsing: compiling each one too doubled the cost of loading the rules. A pattern that
+    // fails to parse is compiled for the regex crate's own error message.
     for (i, p) in patterns.iter().enumerate() {
-        if let Err(e) = Regex::new(p) {
+        if regex_syntax::Parser::new().parse(p).is_err()
+            && let Err(e) = Regex::new(p)
+        {
             return Err(format!("`{field}[{i}]` does not compile as a regex: {e}"));
         }
     }
@@ -583,6 +588,28 @@ pub fn compile_unverified<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_regex_names_the_pattern_that_does_not_compile_alone() {
+        let pats = |v: &[&str]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        // `a)|(b` parses inside the join `^(?:(?:a)|(b))$` but not on its own.
+        let err = path_regex("flow.sources", &pats(&["os\\.system", "a)|(b"]))
+            .expect_err("a pattern that compiles only inside the join");
+        assert!(
+            err.starts_with("`flow.sources[1]` does not compile as a regex:"),
+            "{err}"
+        );
+        let err = path_regex("flow.sources", &pats(&["(unclosed"])).expect_err("unclosed group");
+        assert!(
+            err.starts_with("`flow.sources[0]` does not compile as a regex:"),
+            "{err}"
+        );
+        let re = path_regex("flow.sources", &pats(&["os\\.system", "input"]))
+            .expect("valid patterns")
+            .expect("a regex for a non-empty list");
+        assert!(re.is_match("os.system") && re.is_match("input") && !re.is_match("os.systemx"));
+        assert!(matches!(path_regex("flow.sources", &[]), Ok(None)));
+    }
 
     const GOOD: &str = r#"
 id: python.test-rule
