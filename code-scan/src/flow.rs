@@ -621,8 +621,9 @@ const BUILDER_METHODS: &[&str] = &[
 ];
 
 /// Calls that write what they read into an argument (`stdin.read_line(&mut line)`,
-/// `recv(s, buf, n, 0)`, `fmt.Scan(&name)`; C's `fgets` is in [`OUT_PARAMETER_WRITERS`]): a statement calling one gives that variable
-/// a new value, the call, so a source listed for the call taints the variable.
+/// `recv(s, buf, n, 0)`, `fmt.Scan(&name)`; C's `fgets` is in [`OUT_PARAMETER_WRITERS`]): a
+/// call to one gives that variable a new value, the call, so a source listed for the call
+/// taints the variable.
 const OUT_PARAM_READS: &[&str] = &[
     "read_line",
     "read_to_string",
@@ -1096,6 +1097,7 @@ impl<'t> Facts<'t> {
         if is(kind, CALLS) {
             self.calls.push(node);
             self.bind_out_parameter(node);
+            self.bind_read_targets(node);
         }
         if is(kind, control::IFS) {
             self.ifs.push(node);
@@ -1316,16 +1318,6 @@ impl<'t> Facts<'t> {
                 {
                     b.builder = true;
                 }
-                // Most statements name none of the reads: skip the walk on a substring test.
-                if let Some(first) = node.named_child(0) {
-                    let t = text(first, code);
-                    if ["read", "recv", "getline", "scanf", "Scan", "ReadFull"]
-                        .iter()
-                        .any(|w| t.contains(w))
-                    {
-                        self.bind_out_params(first);
-                    }
-                }
             }
             "parameters" | "method_parameters" | "formal_parameters" | "lambda_parameters"
             | "block_parameters" => {
@@ -1344,42 +1336,26 @@ impl<'t> Facts<'t> {
         self.collect_import(node);
     }
 
-    /// `stdin().read_line(&mut line)?;`, `fgets(buf, n, f);`: each call in the statement (through
-    /// `?`, `.unwrap()` and `.await` chains) that is one of [`OUT_PARAM_READS`] binds the
-    /// variables its out-parameters name to the call.
-    fn bind_out_params(&mut self, expr: Node<'t>) {
+    /// `stdin().read_line(&mut line)`, `n = recv(fd, buf, len, 0)`: a call that is one of
+    /// [`OUT_PARAM_READS`] binds the variables its out-parameters name to the call, wherever
+    /// the call stands (statement, declaration, condition). Called for every call node.
+    fn bind_read_targets(&mut self, call: Node<'t>) {
         let code = self.code;
-        let mut stack = vec![expr];
-        let mut found = Vec::new();
-        while let Some(n) = stack.pop() {
-            if is_function(n.kind()) {
-                continue;
-            }
-            if is(n.kind(), CALLS) {
-                let parts = call_parts(n, code);
-                let method = parts.callee.map_or("", |c| {
-                    let t = text(c, code);
-                    t.rsplit(['.', ':']).next().unwrap_or(t).trim()
-                });
-                if is(method, OUT_PARAM_READS) {
-                    // C's buffer is a bare name: the second argument of read/recv/recvfrom
-                    // (after the descriptor).
-                    let c = matches!(self.language, Language::C | Language::Cpp);
-                    let bare_at =
-                        (c && matches!(method, "read" | "recv" | "recvfrom")).then_some(1);
-                    for (i, arg) in parts.positional.iter().enumerate() {
-                        let bare = bare_at == Some(i);
-                        if let Some(name) = out_param_name(*arg, code, bare) {
-                            found.push((name, n));
-                        }
-                    }
-                }
-            }
-            let mut cursor = n.walk();
-            stack.extend(n.named_children(&mut cursor));
+        let method = callee_of(call).map_or("", |c| {
+            let t = text(c, code);
+            t.rsplit(['.', ':']).next().unwrap_or(t).trim()
+        });
+        if !is(method, OUT_PARAM_READS) {
+            return;
         }
-        for (name, call) in found {
-            if let Some(b) = self.bind(name, call, Some(call), false, false) {
+        // C's buffer is a bare name: the second argument of read/recv/recvfrom (after the
+        // descriptor).
+        let c = matches!(self.language, Language::C | Language::Cpp);
+        let bare_at = (c && matches!(method, "read" | "recv" | "recvfrom")).then_some(1);
+        for (i, arg) in call_parts(call, code).positional.iter().enumerate() {
+            if let Some(name) = out_param_name(*arg, code, bare_at == Some(i))
+                && let Some(b) = self.bind(name, call, Some(call), false, false)
+            {
                 b.builder = true;
             }
         }
@@ -1925,6 +1901,18 @@ fn arguments_node<'t>(call: Node<'t>) -> Option<Node<'t>> {
     }
 }
 
+/// The callee of a call node (function, method, constructor, type or macro name), as
+/// [`call_parts`] reads it for the kinds it does not special-case, without its arguments.
+fn callee_of(call: Node<'_>) -> Option<Node<'_>> {
+    call.field("function")
+        .or_else(|| call.field("method"))
+        .or_else(|| call.field("name"))
+        .or_else(|| call.field("constructor"))
+        .or_else(|| call.field("type"))
+        .or_else(|| call.field("macro"))
+        .or_else(|| call.named_child(0))
+}
+
 pub(crate) fn call_parts<'t>(call: Node<'t>, code: &str) -> CallParts<'t> {
     let kind = call.kind();
     let mut parts = CallParts {
@@ -1958,14 +1946,7 @@ pub(crate) fn call_parts<'t>(call: Node<'t>, code: &str) -> CallParts<'t> {
         }
         _ => {}
     }
-    parts.callee = call
-        .field("function")
-        .or_else(|| call.field("method"))
-        .or_else(|| call.field("name"))
-        .or_else(|| call.field("constructor"))
-        .or_else(|| call.field("type"))
-        .or_else(|| call.field("macro"))
-        .or_else(|| call.named_child(0));
+    parts.callee = callee_of(call);
     let Some(args) = arguments_node(call) else {
         return parts;
     };
@@ -2439,19 +2420,20 @@ impl<'a, 't> Evaluator<'a, 't> {
         if self.flow.sources.is_none() || depth > MAX_DEPTH / 2 {
             return false;
         }
-        let code = self.code();
-        let Some((fname, function)) = self
-            .facts
-            .functions
-            .iter()
-            .find(|(_, f)| f.start_byte() == scope)
-            .map(|(n, f)| (n.clone(), *f))
-        else {
-            return false;
-        };
         if let Some(&known) = self.caller_taint.get(&param.id()) {
             return known;
         }
+        let code = self.code();
+        // The facts outlive this evaluator's borrow of itself: read them without copying.
+        let facts = self.facts;
+        let Some((fname, function)) = facts
+            .functions
+            .iter()
+            .find(|(_, f)| f.start_byte() == scope)
+            .map(|(n, f)| (n.as_str(), *f))
+        else {
+            return false;
+        };
         if !self.active.insert(function.id()) {
             return false;
         }
@@ -2470,12 +2452,11 @@ impl<'a, 't> Evaluator<'a, 't> {
         });
         let mut tainted = false;
         if let Some(index) = index {
-            let calls: Vec<Node<'t>> = self.facts.calls.clone();
-            for call in calls {
+            for &call in &facts.calls {
                 let parts = call_parts(call, code);
                 let Some(callee) = parts.callee else { continue };
                 let t = text(callee, code);
-                if t.rsplit(['.', ':']).next().map(str::trim) != Some(fname.as_str()) {
+                if t.rsplit(['.', ':']).next().map(str::trim) != Some(fname) {
                     continue;
                 }
                 if let Some(arg) = parts.positional.get(index)
@@ -3145,6 +3126,17 @@ mod tests {
         let flow = sourced(r".*\.read_line", r"Command\.new");
         let code = "fn f() {\n    let mut a = String::new();\n    std::io::stdin().read_line(&mut a).unwrap();\n    Command::new(&a);\n    let b = String::from(\"ls\");\n    Command::new(&b);\n}\n";
         assert_eq!(hit_lines(Language::Rust, code, &flow), vec![4]);
+    }
+
+    #[test]
+    fn out_parameter_reads_bind_their_variable_outside_statements() {
+        // The read in a declaration and in a C assignment, not an expression statement.
+        let flow = sourced(r".*\.read_line", r"Command\.new");
+        let code = "fn f() {\n    let mut a = String::new();\n    let _n = std::io::stdin().read_line(&mut a).unwrap();\n    Command::new(&a);\n}\n";
+        assert_eq!(hit_lines(Language::Rust, code, &flow), vec![4]);
+        let flow = sourced(r"recv", r"system");
+        let code = "void f(int fd) {\n    char buf[64];\n    int n = recv(fd, buf, sizeof buf, 0);\n    system(buf);\n}\n";
+        assert_eq!(hit_lines(Language::C, code, &flow), vec![4]);
     }
 
     #[test]
