@@ -322,8 +322,12 @@ impl Gateway {
 
         let sent = Instant::now();
         let timeout = self.config.upstream_timeout;
-        let result =
-            tokio::time::timeout(timeout, self.upstream.send(upstream_request, &forwarding)).await;
+        // Boxed: the exchange's future is the largest part of the pass-through request's
+        // state, and unboxed it is copied again by every future that awaits it (the timeout,
+        // `forward`, `handle`, the connection's task): one allocation costs less than those
+        // moves.
+        let exchange = Box::pin(self.upstream.send(upstream_request, &forwarding));
+        let result = tokio::time::timeout(timeout, exchange).await;
         let elapsed = sent.elapsed().as_secs_f64();
         self.route_metrics(ctx.route)
             .upstream_duration
