@@ -320,7 +320,7 @@ impl Scanner {
     /// Their examples are not run here: the rules and the grammars are compiled into the binary,
     /// so whether the examples pass is fixed when it is built, and `tests/rules.rs` checks every
     /// one of them. Running them at each start cost about 30% of the gateway's start-up (ADR 030).
-    /// [`Scanner::builtin_verified`] runs them too.
+    /// [`Scanner::example_failures`] runs them on demand.
     pub fn builtin() -> Result<Scanner, ScanError> {
         static BUILTIN: OnceLock<Result<Scanner, String>> = OnceLock::new();
         let built = BUILTIN.get_or_init(|| {
@@ -332,14 +332,6 @@ impl Scanner {
             // The first failure is kept as text; rebuilding gives the typed error again.
             Err(_) => rules::compile_unverified(rules::builtin_rule_files().iter().copied()),
         }
-    }
-
-    /// [`Scanner::builtin`], with every rule's examples run; the first failing example is the
-    /// error. For `warden policy check`-style self-tests, not for start-up.
-    pub fn builtin_verified() -> Result<Scanner, ScanError> {
-        let scanner = Scanner::builtin()?;
-        scanner.verify_examples()?;
-        Ok(scanner)
     }
 
     /// Compiles rule files (path, YAML text) and runs every rule's examples; a rule whose
